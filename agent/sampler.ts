@@ -1,0 +1,160 @@
+import { EventEmitter } from 'node:events';
+import type { Collector, CollectContext } from './collectors/types.js';
+import { errorCode } from './collectors/read.js';
+import { log } from './log.js';
+import type { MetricFamily, MetricTable } from './metrics/table.js';
+import { CollectorBuffer, Sample } from './store/sample.js';
+
+/** The agent's own health, as metrics in Vigil's domain (500). */
+export const selfFamily: MetricFamily = {
+  indoms: [{ indom: '500.0', oneline: 'Vigil collectors', help: 'One instance per metric collector of the agent.' }],
+  metrics: [
+    { name: 'vigil.collector.time', pmid: '500.0.0', type: 'double', sem: 'instant', units: 'millisec', indom: '500.0',
+      oneline: 'time the collector took in the latest sample',
+      help: 'Wall-clock time the collector spent producing its values in the latest sampling pass.' },
+    { name: 'vigil.collector.errors', pmid: '500.0.1', type: 'u64', sem: 'counter', units: 'count', indom: '500.0',
+      oneline: 'sampling passes in which the collector failed',
+      help: 'Sampling passes in which the collector threw, or did not finish within the sampling interval and so contributed no values.' },
+    { name: 'vigil.collector.unreadable', pmid: '500.0.2', type: 'u64', sem: 'counter', units: 'count', indom: '500.0',
+      oneline: 'files the collector was not permitted to read',
+      help: 'Files the collector skipped because reading them failed with EACCES or EPERM (normal for /proc/1/ns on some hosts). Each distinct file is logged once.' },
+    { name: 'vigil.sample.count', pmid: '500.1.0', type: 'u64', sem: 'counter', units: 'count', indom: null,
+      oneline: 'sampling passes completed', help: 'Sampling passes completed since the agent started.' },
+    { name: 'vigil.sample.time', pmid: '500.1.1', type: 'double', sem: 'instant', units: 'millisec', indom: null,
+      oneline: 'time the latest sampling pass took', help: 'Wall-clock time of the latest sampling pass over all collectors.' },
+    { name: 'vigil.sample.interval', pmid: '500.1.2', type: 'u32', sem: 'discrete', units: 'millisec', indom: null,
+      oneline: 'sampling interval', help: 'The --interval the agent samples at.' },
+  ],
+};
+
+interface Health {
+  errors: bigint;
+  unreadable: bigint;
+  timeMs: number;
+  running?: Promise<void>;
+}
+
+/**
+ * Runs every collector once per interval and publishes the result as the latest sample.
+ * Collectors are independent: one that throws or overruns the interval loses only its own
+ * values for that pass.
+ */
+export class Sampler extends EventEmitter<{ sample: [Sample] }> {
+  private readonly health = new Map<string, Health>();
+  private readonly loggedUnreadable = new Set<string>();
+  private count = 0n;
+  private timer?: NodeJS.Timeout;
+  private current?: Sample;
+  private pending?: Promise<Sample>;
+  /** Instance names unseen this long are forgotten (their ids are never reused). */
+  private readonly instanceRetentionMs: number;
+
+  constructor(
+    private readonly table: MetricTable,
+    private readonly collectors: readonly Collector[],
+    readonly intervalMs: number,
+    options: { instanceRetentionMs?: number } = {},
+  ) {
+    super();
+    this.instanceRetentionMs = options.instanceRetentionMs ?? 15 * 60_000;
+    for (const c of collectors) this.health.set(c.name, { errors: 0n, unreadable: 0n, timeMs: 0 });
+  }
+
+  get latest(): Sample | undefined {
+    return this.current;
+  }
+
+  /** The latest sample, waiting for the first one if none has completed yet. */
+  async ready(): Promise<Sample> {
+    return this.current ?? this.pending ?? this.sampleNow();
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const tick = (): void => {
+      this.sampleNow().catch((error) => log.error('sampling pass failed; the agent keeps the previous sample', { error }));
+    };
+    tick();
+    this.timer = setInterval(tick, this.intervalMs);
+    this.timer.unref?.();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  sampleNow(): Promise<Sample> {
+    if (this.pending) return this.pending;
+    this.pending = this.pass().finally(() => (this.pending = undefined));
+    return this.pending;
+  }
+
+  private async pass(): Promise<Sample> {
+    const started = performance.now();
+    const now = performance.timeOrigin + started;
+    const sample = new Sample(now);
+    const deadline = Math.max(50, this.intervalMs * 0.9);
+
+    await Promise.all(this.collectors.map((collector) => this.runOne(collector, sample, now, deadline)));
+
+    this.count++;
+    const self = new CollectorBuffer(this.table, now);
+    for (const [name, h] of this.health) {
+      self.put('vigil.collector.time', h.timeMs, name);
+      self.put('vigil.collector.errors', h.errors, name);
+      self.put('vigil.collector.unreadable', h.unreadable, name);
+    }
+    self.put('vigil.sample.count', this.count);
+    self.put('vigil.sample.time', performance.now() - started);
+    self.put('vigil.sample.interval', this.intervalMs);
+    self.mergeInto(sample);
+
+    this.table.forgetInstancesOlderThan(now - this.instanceRetentionMs);
+    this.current = sample;
+    this.emit('sample', sample);
+    return sample;
+  }
+
+  private async runOne(collector: Collector, sample: Sample, now: number, deadline: number): Promise<void> {
+    const h = this.health.get(collector.name)!;
+    if (h.running) {
+      // Still busy with an earlier pass: count it, do not pile up a second run.
+      h.errors++;
+      return;
+    }
+    const buffer = new CollectorBuffer(this.table, now);
+    const ctx: CollectContext = {
+      unreadable: (key, error) => {
+        h.unreadable++;
+        if (this.loggedUnreadable.has(key)) return;
+        if (this.loggedUnreadable.size < 10_000) this.loggedUnreadable.add(key);
+        log.warn('cannot read a kernel file; its values are skipped (counted in vigil.collector.unreadable)', {
+          collector: collector.name, path: key, code: errorCode(error) ?? String(error),
+        });
+      },
+    };
+    const started = performance.now();
+    const run = (async () => collector.collect(buffer, ctx))();
+    h.running = run.then(() => undefined, () => undefined).finally(() => (h.running = undefined));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadline)));
+    try {
+      const outcome = await Promise.race([run, late]);
+      if (outcome === 'late') {
+        h.errors++;
+        log.warn('collector overran the sampling interval; its values are missing from this sample', {
+          collector: collector.name, deadlineMs: Math.round(deadline),
+        });
+        return;
+      }
+      buffer.mergeInto(sample);
+    } catch (error) {
+      h.errors++;
+      log.warn('collector failed; other collectors are unaffected', { collector: collector.name, error });
+    } finally {
+      clearTimeout(timer);
+      h.timeMs = performance.now() - started;
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import type { MetricTable } from '../metrics/table.js';
+import { is64, type MetricDesc, type Value } from '../metrics/types.js';
+
+/** PCP's PM_IN_NULL: the instance of a singular metric. Dialects print it as `null` or `-1`. */
+export const SINGULAR = -1;
+
+/** Values of one metric at one instant: instance id → value, in the order the collector gave them. */
+export type InstanceValues = Map<number, Value>;
+
+/** One sampling pass over every collector: an immutable snapshot once published. */
+export class Sample {
+  /** metric name → values. */
+  readonly values = new Map<string, InstanceValues>();
+  /** indom → (instance id → name) for every instance some metric reported in this sample. */
+  readonly instances = new Map<string, Map<number, string>>();
+
+  /** @param time wall-clock milliseconds (fractional) when sampling started. */
+  constructor(readonly time: number) {}
+
+  get(metric: string): InstanceValues | undefined {
+    return this.values.get(metric);
+  }
+
+  instanceName(indom: string, id: number): string | undefined {
+    return this.instances.get(indom)?.get(id);
+  }
+}
+
+/** What a collector writes through. Errors in use are programming errors and throw. */
+export interface SampleWriter {
+  /** @param instance the instance name; omit for a singular metric. */
+  put(metric: string, value: Value, instance?: string): void;
+}
+
+/**
+ * Buffers one collector's output so that it lands in the sample only if the collector
+ * finished in time; a late or failing collector cannot leave half its values behind.
+ */
+export class CollectorBuffer implements SampleWriter {
+  private readonly rows: Array<[MetricDesc, number, string | undefined, Value]> = [];
+
+  constructor(
+    private readonly table: MetricTable,
+    private readonly now: number,
+  ) {}
+
+  put(metric: string, value: Value, instance?: string): void {
+    const desc = this.table.metric(metric);
+    if (!desc) throw new Error(`collector wrote undeclared metric ${metric}`);
+    let id = SINGULAR;
+    if (desc.indom !== null) {
+      if (instance === undefined) throw new Error(`${metric} needs an instance name`);
+      id = this.table.indom(desc.indom)!.idOf(instance, this.now);
+    } else if (instance !== undefined) {
+      throw new Error(`${metric} is singular but got instance ${instance}`);
+    }
+    this.rows.push([desc, id, instance, coerce(desc, value)]);
+  }
+
+  mergeInto(sample: Sample): void {
+    for (const [desc, id, name, value] of this.rows) {
+      let values = sample.values.get(desc.name);
+      if (!values) sample.values.set(desc.name, (values = new Map()));
+      values.set(id, value);
+      if (desc.indom !== null) {
+        let names = sample.instances.get(desc.indom);
+        if (!names) sample.instances.set(desc.indom, (names = new Map()));
+        names.set(id, name!);
+      }
+    }
+  }
+}
+
+function coerce(desc: MetricDesc, value: Value): Value {
+  if (desc.type === 'string') return String(value);
+  if (is64(desc.type)) {
+    if (typeof value === 'bigint') return value;
+    if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+    throw new Error(`${desc.name} is ${desc.type}; got ${typeof value} ${String(value)}`);
+  }
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value !== 'number') throw new Error(`${desc.name} is ${desc.type}; got string`);
+  return value;
+}
