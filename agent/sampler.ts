@@ -29,6 +29,8 @@ export const selfFamily: MetricFamily = {
 
 interface Health {
   errors: bigint;
+  /** Whether the latest pass failed: failures are logged when this flips, not every pass. */
+  failing: boolean;
   unreadable: bigint;
   timeMs: number;
   running?: Promise<void>;
@@ -57,7 +59,7 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
   ) {
     super();
     this.instanceRetentionMs = options.instanceRetentionMs ?? 15 * 60_000;
-    for (const c of collectors) this.health.set(c.name, { errors: 0n, unreadable: 0n, timeMs: 0 });
+    for (const c of collectors) this.health.set(c.name, { errors: 0n, unreadable: 0n, timeMs: 0, failing: false });
   }
 
   get latest(): Sample | undefined {
@@ -120,7 +122,7 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
     const h = this.health.get(collector.name)!;
     if (h.running) {
       // Still busy with an earlier pass: count it, do not pile up a second run.
-      h.errors++;
+      this.failed(collector.name, h, 'collector is still busy with an earlier pass; skipping it', {});
       return;
     }
     const buffer = new CollectorBuffer(this.table, now);
@@ -142,19 +144,25 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
     try {
       const outcome = await Promise.race([run, late]);
       if (outcome === 'late') {
-        h.errors++;
-        log.warn('collector overran the sampling interval; its values are missing from this sample', {
-          collector: collector.name, deadlineMs: Math.round(deadline),
+        this.failed(collector.name, h, 'collector overran the sampling interval; its values are missing until it catches up', {
+          deadlineMs: Math.round(deadline),
         });
         return;
       }
       buffer.mergeInto(sample);
+      if (h.failing) log.info('collector recovered', { collector: collector.name });
+      h.failing = false;
     } catch (error) {
-      h.errors++;
-      log.warn('collector failed; other collectors are unaffected', { collector: collector.name, error });
+      this.failed(collector.name, h, 'collector failed; its values are missing, other collectors are unaffected', { error });
     } finally {
       clearTimeout(timer);
       h.timeMs = performance.now() - started;
     }
+  }
+
+  private failed(name: string, h: Health, message: string, fields: Record<string, unknown>): void {
+    h.errors++;
+    if (!h.failing) log.warn(message, { collector: name, ...fields });
+    h.failing = true;
   }
 }

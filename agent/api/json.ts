@@ -40,9 +40,13 @@ export function formatG(x: number, precision: number): string {
   return text;
 }
 
-/** pmproxy's fetch timestamp, `<seconds>.<nanoseconds>` (we zero-pad the nanoseconds; pmproxy 6.0.3 forgets to). */
+/**
+ * pmproxy's fetch timestamp, `<seconds>.<nanoseconds>`. We zero-pad the nanoseconds (pmproxy
+ * 6.0.3 forgets to, which makes `.029…` read as `.29…`). A float millisecond clock is exact to
+ * about a microsecond at today's epoch, so the last three digits are honest zeros.
+ */
 export function timestampJson(ms: number): string {
   const sec = Math.floor(ms / 1000);
-  const nsec = Math.round((ms - sec * 1000) * 1e6);
-  return nsec >= 1e9 ? `${sec + 1}.000000000` : `${sec}.${String(nsec).padStart(9, '0')}`;
+  const usec = Math.round((ms - sec * 1000) * 1000);
+  return usec >= 1e6 ? `${sec + 1}.000000000` : `${sec}.${String(usec).padStart(6, '0')}000`;
 }
