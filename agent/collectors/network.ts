@@ -1,0 +1,240 @@
+import { networkFamily } from '../metrics/network.js';
+import { parseLinkState } from '../parsers/netclass.js';
+import { parseNetDev, type NetDevice } from '../parsers/netdev.js';
+import { parseSnmp } from '../parsers/snmp.js';
+import { parseTcpStates } from '../parsers/tcpconn.js';
+import type { SampleWriter } from '../store/sample.js';
+import { readParsed } from './procfs.js';
+import { readOptional } from './read.js';
+import type { CollectContext, Collector, Roots } from './types.js';
+
+/**
+ * Where each network.{ip,icmp,tcp,udp,udplite,mptcp} metric comes from, as PCP's linux PMDA
+ * maps them: a section and column of <net>/snmp or <net>/netstat. Columns this kernel does
+ * not print leave their metric without a value; columns PCP does not know are not served.
+ */
+const SNMP_SECTIONS: ReadonlyArray<{
+  file: 'snmp' | 'netstat';
+  section: string;
+  prefix: string;
+  /** metric leaf → kernel column */
+  columns: Record<string, string>;
+}> = [
+  { file: 'snmp', section: 'Ip', prefix: 'network.ip', columns: {
+    forwarding: 'Forwarding', defaultttl: 'DefaultTTL', inreceives: 'InReceives', inhdrerrors: 'InHdrErrors',
+    inaddrerrors: 'InAddrErrors', forwdatagrams: 'ForwDatagrams', inunknownprotos: 'InUnknownProtos',
+    indiscards: 'InDiscards', indelivers: 'InDelivers', outrequests: 'OutRequests', outdiscards: 'OutDiscards',
+    outnoroutes: 'OutNoRoutes', reasmtimeout: 'ReasmTimeout', reasmreqds: 'ReasmReqds', reasmoks: 'ReasmOKs',
+    reasmfails: 'ReasmFails', fragoks: 'FragOKs', fragfails: 'FragFails', fragcreates: 'FragCreates',
+  } },
+  { file: 'snmp', section: 'Icmp', prefix: 'network.icmp', columns: {
+    inmsgs: 'InMsgs', inerrors: 'InErrors', indestunreachs: 'InDestUnreachs', intimeexcds: 'InTimeExcds',
+    inparmprobs: 'InParmProbs', insrcquenchs: 'InSrcQuenchs', inredirects: 'InRedirects', inechos: 'InEchos',
+    inechoreps: 'InEchoReps', intimestamps: 'InTimestamps', intimestampreps: 'InTimestampReps',
+    inaddrmasks: 'InAddrMasks', inaddrmaskreps: 'InAddrMaskReps', outmsgs: 'OutMsgs', outerrors: 'OutErrors',
+    outdestunreachs: 'OutDestUnreachs', outtimeexcds: 'OutTimeExcds', outparmprobs: 'OutParmProbs',
+    outsrcquenchs: 'OutSrcQuenchs', outredirects: 'OutRedirects', outechos: 'OutEchos', outechoreps: 'OutEchoReps',
+    outtimestamps: 'OutTimestamps', outtimestampreps: 'OutTimestampReps', outaddrmasks: 'OutAddrMasks',
+    outaddrmaskreps: 'OutAddrMaskReps', incsumerrors: 'InCsumErrors',
+  } },
+  { file: 'snmp', section: 'Tcp', prefix: 'network.tcp', columns: {
+    rtoalgorithm: 'RtoAlgorithm', rtomin: 'RtoMin', rtomax: 'RtoMax', maxconn: 'MaxConn', activeopens: 'ActiveOpens',
+    passiveopens: 'PassiveOpens', attemptfails: 'AttemptFails', estabresets: 'EstabResets', currestab: 'CurrEstab',
+    insegs: 'InSegs', outsegs: 'OutSegs', retranssegs: 'RetransSegs', inerrs: 'InErrs', outrsts: 'OutRsts',
+    incsumerrors: 'InCsumErrors',
+  } },
+  { file: 'snmp', section: 'Udp', prefix: 'network.udp', columns: {
+    indatagrams: 'InDatagrams', noports: 'NoPorts', inerrors: 'InErrors', outdatagrams: 'OutDatagrams',
+    recvbuferrors: 'RcvbufErrors', sndbuferrors: 'SndbufErrors', incsumerrors: 'InCsumErrors',
+    ignoredmulti: 'IgnoredMulti', memerrors: 'MemErrors',
+  } },
+  { file: 'snmp', section: 'UdpLite', prefix: 'network.udplite', columns: {
+    indatagrams: 'InDatagrams', noports: 'NoPorts', inerrors: 'InErrors', outdatagrams: 'OutDatagrams',
+    recvbuferrors: 'RcvbufErrors', sndbuferrors: 'SndbufErrors', incsumerrors: 'InCsumErrors',
+    ignoredmulti: 'IgnoredMulti', memerrors: 'MemErrors',
+  } },
+  { file: 'netstat', section: 'IpExt', prefix: 'network.ip', columns: {
+    innoroutes: 'InNoRoutes', intruncatedpkts: 'InTruncatedPkts', inmcastpkts: 'InMcastPkts',
+    outmcastpkts: 'OutMcastPkts', inbcastpkts: 'InBcastPkts', outbcastpkts: 'OutBcastPkts', inoctets: 'InOctets',
+    outoctets: 'OutOctets', inmcastoctets: 'InMcastOctets', outmcastoctets: 'OutMcastOctets',
+    inbcastoctets: 'InBcastOctets', outbcastoctets: 'OutBcastOctets', csumerrors: 'InCsumErrors',
+    noectpkts: 'InNoECTPkts', ect1pkts: 'InECT1Pkts', ect0pkts: 'InECT0Pkts', cepkts: 'InCEPkts',
+    reasmoverlaps: 'ReasmOverlaps',
+  } },
+  { file: 'netstat', section: 'TcpExt', prefix: 'network.tcp', columns: {
+    syncookiessent: 'SyncookiesSent', syncookiesrecv: 'SyncookiesRecv', syncookiesfailed: 'SyncookiesFailed',
+    embryonicrsts: 'EmbryonicRsts', prunecalled: 'PruneCalled', rcvpruned: 'RcvPruned', ofopruned: 'OfoPruned',
+    outofwindowicmps: 'OutOfWindowIcmps', lockdroppedicmps: 'LockDroppedIcmps', arpfilter: 'ArpFilter',
+    timewaited: 'TW', timewaitrecycled: 'TWRecycled', timewaitkilled: 'TWKilled', pawspassiverejected: 'PAWSPassive',
+    pawsactiverejected: 'PAWSActive', pawsestabrejected: 'PAWSEstab', delayedacks: 'DelayedACKs',
+    delayedacklocked: 'DelayedACKLocked', delayedacklost: 'DelayedACKLost', listenoverflows: 'ListenOverflows',
+    listendrops: 'ListenDrops', prequeued: 'TCPPrequeued', directcopyfrombacklog: 'TCPDirectCopyFromBacklog',
+    directcopyfromprequeue: 'TCPDirectCopyFromPrequeue', prequeueddropped: 'TCPPrequeueDropped', hphits: 'TCPHPHits',
+    hphitstouser: 'TCPHPHitsToUser', pureacks: 'TCPPureAcks', hpacks: 'TCPHPAcks', renorecovery: 'TCPRenoRecovery',
+    sackrecovery: 'TCPSackRecovery', sackreneging: 'TCPSACKReneging', fackreorder: 'TCPFACKReorder',
+    sackreorder: 'TCPSACKReorder', renoreorder: 'TCPRenoReorder', tsreorder: 'TCPTSReorder', fullundo: 'TCPFullUndo',
+    partialundo: 'TCPPartialUndo', dsackundo: 'TCPDSACKUndo', lossundo: 'TCPLossUndo',
+    lostretransmit: 'TCPLostRetransmit', renofailures: 'TCPRenoFailures', sackfailures: 'TCPSackFailures',
+    lossfailures: 'TCPLossFailures', fastretrans: 'TCPFastRetrans', forwardretrans: 'TCPForwardRetrans',
+    slowstartretrans: 'TCPSlowStartRetrans', timeouts: 'TCPTimeouts', lossprobes: 'TCPLossProbes',
+    lossproberecovery: 'TCPLossProbeRecovery', renorecoveryfail: 'TCPRenoRecoveryFail',
+    sackrecoveryfail: 'TCPSackRecoveryFail', schedulerfail: 'TCPSchedulerFailed', rcvcollapsed: 'TCPRcvCollapsed',
+    dsackoldsent: 'TCPDSACKOldSent', dsackofosent: 'TCPDSACKOfoSent', dsackrecv: 'TCPDSACKRecv',
+    dsackoforecv: 'TCPDSACKOfoRecv', abortondata: 'TCPAbortOnData', abortonclose: 'TCPAbortOnClose',
+    abortonmemory: 'TCPAbortOnMemory', abortontimeout: 'TCPAbortOnTimeout', abortonlinger: 'TCPAbortOnLinger',
+    abortfailed: 'TCPAbortFailed', memorypressures: 'TCPMemoryPressures', sackdiscard: 'TCPSACKDiscard',
+    dsackignoredold: 'TCPDSACKIgnoredOld', dsackignorednoundo: 'TCPDSACKIgnoredNoUndo',
+    spuriousrtos: 'TCPSpuriousRTOs', md5notfound: 'TCPMD5NotFound', md5unexpected: 'TCPMD5Unexpected',
+    sackshifted: 'TCPSackShifted', sackmerged: 'TCPSackMerged', sackshiftfallback: 'TCPSackShiftFallback',
+    backlogdrop: 'TCPBacklogDrop', minttldrop: 'TCPMinTTLDrop', deferacceptdrop: 'TCPDeferAcceptDrop',
+    iprpfilter: 'IPReversePathFilter', timewaitoverflow: 'TCPTimeWaitOverflow',
+    reqqfulldocookies: 'TCPReqQFullDoCookies', reqqfulldrop: 'TCPReqQFullDrop', retransfail: 'TCPRetransFail',
+    rcvcoalesce: 'TCPRcvCoalesce', ofoqueue: 'TCPOFOQueue', ofodrop: 'TCPOFODrop', ofomerge: 'TCPOFOMerge',
+    challengeack: 'TCPChallengeACK', synchallenge: 'TCPSYNChallenge', fastopenactive: 'TCPFastOpenActive',
+    fastopenactivefail: 'TCPFastOpenActiveFail', fastopenpassive: 'TCPFastOpenPassive',
+    fastopenpassivefail: 'TCPFastOpenPassiveFail', fastopenlistenoverflow: 'TCPFastOpenListenOverflow',
+    fastopencookiereqd: 'TCPFastOpenCookieReqd', spuriousrtxhostqueues: 'TCPSpuriousRtxHostQueues',
+    busypollrxpackets: 'BusyPollRxPackets', autocorking: 'TCPAutoCorking', fromzerowindowadv: 'TCPFromZeroWindowAdv',
+    tozerowindowadv: 'TCPToZeroWindowAdv', wantzerowindowadv: 'TCPWantZeroWindowAdv', synretrans: 'TCPSynRetrans',
+    origdatasent: 'TCPOrigDataSent', tcpbacklogcoalesce: 'TCPBacklogCoalesce',
+    tcpmemorypressureschrono: 'TCPMemoryPressuresChrono', tcpmd5failure: 'TCPMD5Failure',
+    pfmemallocdrop: 'PFMemallocDrop', tcpfastopenactivefail: 'TCPFastOpenActiveFail',
+    tcpfastopenblackhole: 'TCPFastOpenBlackhole', tcphystarttraindetect: 'TCPHystartTrainDetect',
+    tcphystarttraincwnd: 'TCPHystartTrainCwnd', tcphystartdelaydetect: 'TCPHystartDelayDetect',
+    tcphystartdelaycwnd: 'TCPHystartDelayCwnd', tcpackskippedsynrecv: 'TCPACKSkippedSynRecv',
+    tcpackskippedpaws: 'TCPACKSkippedPAWS', tcpackskippedseq: 'TCPACKSkippedSeq',
+    tcpackskippedfinwait2: 'TCPACKSkippedFinWait2', tcpackskippedtimewait: 'TCPACKSkippedTimeWait',
+    tcpackskippedchallenge: 'TCPACKSkippedChallenge', tcpwinprobe: 'TCPWinProbe', tcpkeepalive: 'TCPKeepAlive',
+    tcpmtupfail: 'TCPMTUPFail', tcpmtupsuccess: 'TCPMTUPSuccess', tcpdelivered: 'TCPDelivered',
+    tcpdeliveredce: 'TCPDeliveredCE', tcpackcompressed: 'TCPAckCompressed', tcpzerowindowdrop: 'TCPZeroWindowDrop',
+    tcprcvqdrop: 'TCPRcvQDrop', tcpwqueuetoobig: 'TCPWqueueTooBig',
+    tcpfastopenpassivealtkey: 'TCPFastOpenPassiveAltKey', tcptimeoutrehash: 'TcpTimeoutRehash',
+    tcpduplicatedatarehash: 'TcpDuplicateDataRehash', tcpdsackrecvsegs: 'TCPDSACKRecvSegs',
+    tcpdsackignoreddubious: 'TCPDSACKIgnoredDubious', tcpmigratereqsuccess: 'TCPMigrateReqSuccess',
+    tcpmigratereqfailure: 'TCPMigrateReqFailure', tcploss: 'TCPLoss',
+  } },
+  { file: 'netstat', section: 'MPTcpExt', prefix: 'network.mptcp', columns: {
+    mpcapablesynrx: 'MPCapableSYNRX', mpcapableackrx: 'MPCapableACKRX', mpcapablefallbackack: 'MPCapableFallbackACK',
+    mpcapablefallbacksynack: 'MPCapableFallbackSYNACK', mptcpretrans: 'MPTCPRetrans',
+    mpjoinnotokenfound: 'MPJoinNoTokenFound', mpjoinsynrx: 'MPJoinSynRx', mpjoinsynackrx: 'MPJoinSynAckRx',
+    mpjoinsynackhmacfailure: 'MPJoinSynAckHMacFailure', mpjoinackrx: 'MPJoinAckRx',
+    mpjoinackhmacfailure: 'MPJoinAckHMacFailure', dssnotmatching: 'DSSNotMatching', infinitemaprx: 'InfiniteMapRx',
+    mpcapablesyntx: 'MPCapableSYNTX', mpcapablesynackrx: 'MPCapableSYNACKRX',
+    mpfallbacktokeninit: 'MPFallbackTokenInit', dssnomatchtcp: 'DSSNoMatchTCP', datacsumerr: 'DataCsumErr',
+    ofoqueuetail: 'OFOQueueTail', ofoqueue: 'OFOQueue', ofomerge: 'OFOMerge', nodssinwindow: 'NoDSSInWindow',
+    duplicatedata: 'DuplicateData', addaddr: 'AddAddr', echoadd: 'EchoAdd', portadd: 'PortAdd',
+    mpjoinportsynrx: 'MPJoinPortSynRx', mpjoinportsynackrx: 'MPJoinPortSynAckRx', mpjoinportackrx: 'MPJoinPortAckRx',
+    mismatchportsynrx: 'MismatchPortSynRx', mismatchportackrx: 'MismatchPortAckRx', rmaddr: 'RmAddr',
+    rmsubflow: 'RmSubflow', mppriotx: 'MPPrioTx', mppriorx: 'MPPrioRx', rcvpruned: 'RcvPruned', mpfailtx: 'MPFailTx',
+    mpfailrx: 'MPFailRx', subflowstale: 'SubflowStale', subflowrecover: 'SubflowRecover', addaddrdrop: 'AddAddrDrop',
+    rmaddrdrop: 'RmAddrDrop', mpfastclosetx: 'MPFastcloseTx', mpfastcloserx: 'MPFastcloseRx', mprsttx: 'MPRstTx',
+    mprstrx: 'MPRstRx', infinitemaptx: 'InfiniteMapTx', sndwndshared: 'SndWndShared', rcvwndshared: 'RcvWndShared',
+    rcvwndconflictupdate: 'RcvWndConflictUpdate', rcvwndconflict: 'RcvWndConflict',
+  } },
+];
+
+/**
+ * network.interface.<leaf> of each interface from its <net>/dev line; network.all.<leaf> is
+ * the sum over physical interfaces for the leaves PCP has there (bytes, packets, errors and
+ * drops). There is no out.mcasts, so PCP's total.mcasts is the receive count alone.
+ */
+const COUNTERS: ReadonlyArray<readonly [leaf: string, value: (d: NetDevice) => bigint]> = [
+  ['in.bytes', (d) => d.rx.bytes],
+  ['in.packets', (d) => d.rx.packets],
+  ['in.errors', (d) => d.rx.errors],
+  ['in.drops', (d) => d.rx.drops],
+  ['in.fifo', (d) => d.rx.fifo],
+  ['in.frame', (d) => d.rx.frame],
+  ['in.compressed', (d) => d.rx.compressed],
+  ['in.mcasts', (d) => d.rx.multicast],
+  ['out.bytes', (d) => d.tx.bytes],
+  ['out.packets', (d) => d.tx.packets],
+  ['out.errors', (d) => d.tx.errors],
+  ['out.drops', (d) => d.tx.drops],
+  ['out.fifo', (d) => d.tx.fifo],
+  ['collisions', (d) => d.tx.collisions],
+  ['out.carrier', (d) => d.tx.carrier],
+  ['out.compressed', (d) => d.tx.compressed],
+  ['total.bytes', (d) => d.rx.bytes + d.tx.bytes],
+  ['total.packets', (d) => d.rx.packets + d.tx.packets],
+  ['total.errors', (d) => d.rx.errors + d.tx.errors],
+  ['total.drops', (d) => d.rx.drops + d.tx.drops],
+  ['total.mcasts', (d) => d.rx.multicast],
+];
+const ALL_LEAVES = COUNTERS.filter(([leaf]) => networkFamily.metrics.some((m) => m.name === `network.all.${leaf}`));
+
+/**
+ * Interfaces left out of network.all, PCP's default (its interfaces.conf): loopback and the
+ * virtual devices that would count the same traffic twice.
+ */
+const VIRTUAL =
+  /^(lo|bond[0-9]+|team[0-9]+|tun[0-9]+|virbr[0-9]+|virbr[0-9]+-nic|cni[0-9]+|cni-podman[0-9]+|docker[0-9]+|veth[0-9]+|face)$/;
+
+/**
+ * Writes every network.* metric (and hinv.ninterface) of one network namespace.
+ *
+ * @param netDir the namespace's procfs net directory: `<procfs>/net` for the host's,
+ *   `<procfs>/<pid>/net` for a container's (any pid inside its network namespace).
+ * @param classNetDir `/sys/class/net` as seen from that namespace, for link state (mtu,
+ *   speed, duplex, up, running); omit it when no such view exists, and those metrics are
+ *   left without values.
+ */
+export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectContext, classNetDir?: string): void {
+  const devices = readParsed(`${netDir}/dev`, parseNetDev, ctx);
+  if (devices) {
+    out.put('hinv.ninterface', devices.length);
+    for (const device of devices) {
+      for (const [leaf, value] of COUNTERS) out.put(`network.interface.${leaf}`, value(device), device.name);
+      if (classNetDir !== undefined) putLinkState(out, device.name, `${classNetDir}/${device.name}`, ctx);
+    }
+    const physical = devices.filter((d) => !VIRTUAL.test(d.name));
+    for (const [leaf, value] of ALL_LEAVES) {
+      out.put(`network.all.${leaf}`, physical.reduce((sum, d) => sum + value(d), 0n));
+    }
+  }
+  const files = {
+    snmp: readParsed(`${netDir}/snmp`, parseSnmp, ctx),
+    netstat: readParsed(`${netDir}/netstat`, parseSnmp, ctx),
+  };
+  for (const { file, section, prefix, columns } of SNMP_SECTIONS) {
+    const values = files[file]?.get(section);
+    if (!values) continue;
+    for (const [leaf, column] of Object.entries(columns)) {
+      const value = values.get(column);
+      // PCP reads these with strtoull, so -1 (Tcp MaxConn) is 2^64 - 1.
+      if (value !== undefined) out.put(`${prefix}.${leaf}`, BigInt.asUintN(64, value));
+    }
+  }
+  for (const [file, prefix] of [['tcp', 'network.tcpconn'], ['tcp6', 'network.tcpconn6']] as const) {
+    const states = readParsed(`${netDir}/${file}`, parseTcpStates, ctx);
+    if (!states) continue;
+    for (const [state, count] of Object.entries(states)) out.put(`${prefix}.${state}`, count);
+  }
+}
+
+export function networkCollector(roots: Roots): Collector {
+  return {
+    name: 'network',
+    family: networkFamily,
+    collect(out, ctx) {
+      collectNetwork(`${roots.procfs}/net`, out, ctx, `${roots.sysfs}/class/net`);
+    },
+  };
+}
+
+function putLinkState(out: SampleWriter, name: string, dir: string, ctx: CollectContext): void {
+  const read = (file: string): string | undefined => readOptional(`${dir}/${file}`, ctx);
+  const link = parseLinkState({
+    flags: read('flags'), operstate: read('operstate'), mtu: read('mtu'), speed: read('speed'), duplex: read('duplex'),
+  });
+  const put = (leaf: string, value: number | bigint): void => out.put(`network.interface.${leaf}`, value, name);
+  if (link.up !== undefined) put('up', Number(link.up));
+  if (link.running !== undefined) put('running', Number(link.running));
+  if (link.mtu !== undefined) put('mtu', link.mtu);
+  if (link.duplex !== undefined) put('duplex', link.duplex);
+  if (link.speed !== undefined) {
+    // Mbit/s → PCP's Mbyte/s (2^20 bytes) and byte/s.
+    put('speed', (link.speed * 1_000_000) / 8 / 1024 / 1024);
+    put('baudrate', (BigInt(link.speed) * 1_000_000n) / 8n);
+  }
+}

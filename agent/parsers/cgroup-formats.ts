@@ -1,0 +1,119 @@
+import { counter, decimal, malformed, signed } from './fields.js';
+
+/**
+ * The few shapes cgroup interface files come in (the kernel's cgroup-v2.rst "Interface Files",
+ * which v1 files follow too). Integers are bigint: byte and nanosecond counters pass 2^53.
+ */
+
+/** What a limit file says when there is no limit (`memory.max`, `pids.max`, `cpu.max`). */
+export const MAX = 'max';
+export type Limit = bigint | typeof MAX;
+
+/** A file holding one integer or `max`: `memory.max`, `cpu.weight`, `cpu.cfs_quota_us` (`-1`). */
+export function parseSingle(text: string): Limit {
+  const value = text.trim();
+  return value === MAX ? MAX : signed(value, text);
+}
+
+/** Space separated integers on one line: `cpuacct.usage_percpu` (`12 34 `). */
+export function parseSpaceSeparated(text: string): bigint[] {
+  const values: bigint[] = [];
+  for (const field of text.split(/\s+/)) if (field !== '') values.push(counter(field, text));
+  return values;
+}
+
+/** `cpu.max`: `$MAX $PERIOD`, e.g. `50000 100000` or `max 100000`. */
+export interface CpuMax {
+  quota: Limit;
+  period: bigint;
+}
+
+export function parseCpuMax(text: string): CpuMax {
+  const [quota, period] = text.trim().split(' ');
+  if (quota === undefined || period === undefined) throw malformed(text, '"$MAX $PERIOD"');
+  return { quota: parseSingle(quota), period: counter(period, text) };
+}
+
+const INTEGER = /^-?\d+$/;
+
+/**
+ * Flat keyed, `key value` per line: `cpu.stat`, `memory.stat`, `memory.events`, v1
+ * `cpuacct.stat` and `memory.oom_control`. Lines whose value is not an integer are skipped:
+ * they are not counters.
+ */
+export function parseFlatKeyed(text: string): Map<string, bigint> {
+  const values = new Map<string, bigint>();
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const space = text.indexOf(' ', start);
+    if (space > start && space < end) {
+      const value = text.slice(space + 1, end);
+      if (INTEGER.test(value)) values.set(text.slice(start, space), BigInt(value));
+    }
+    start = end + 1;
+  }
+  return values;
+}
+
+/**
+ * Nested keyed, `name key=value key=value` per line, integer values only: v2 `io.stat`
+ * (`254:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0`). Non-integer values are skipped.
+ */
+export function parseNestedKeyed(text: string): Map<string, Map<string, bigint>> {
+  const lines = new Map<string, Map<string, bigint>>();
+  for (const line of text.split('\n')) {
+    const fields = line.split(' ');
+    if (!fields[0]) continue;
+    const values = new Map<string, bigint>();
+    for (let i = 1; i < fields.length; i++) {
+      const field = fields[i]!;
+      const eq = field.indexOf('=');
+      if (eq <= 0) continue;
+      const value = field.slice(eq + 1);
+      if (INTEGER.test(value)) values.set(field.slice(0, eq), BigInt(value));
+    }
+    lines.set(fields[0], values);
+  }
+  return lines;
+}
+
+/** One line of a pressure stall information file. */
+export interface Pressure {
+  /** Share of wall time stalled, in percent, averaged over 10 s, 60 s and 300 s. */
+  avg10: number;
+  avg60: number;
+  avg300: number;
+  /** Total stall time, microseconds. */
+  total: bigint;
+}
+
+export interface Pressures {
+  some?: Pressure;
+  full?: Pressure;
+}
+
+/**
+ * `cpu.pressure`, `memory.pressure`, `io.pressure`, `irq.pressure` (and /proc/pressure/*):
+ * `some avg10=0.00 avg60=0.00 avg300=0.00 total=0`, then the same for `full`. irq has only
+ * `full`; cpu's `full` line appeared in Linux 5.13.
+ */
+export function parsePressure(text: string): Pressures {
+  const result: Pressures = {};
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const [kind, avg10, avg60, avg300, total] = line.split(' ');
+    if ((kind !== 'some' && kind !== 'full') || !avg10?.startsWith('avg10=') || !avg60?.startsWith('avg60=') ||
+        !avg300?.startsWith('avg300=') || !total?.startsWith('total=')) {
+      throw malformed(line, '"some|full avg10=… avg60=… avg300=… total=…"');
+    }
+    result[kind] = {
+      avg10: decimal(avg10.slice(6), line),
+      avg60: decimal(avg60.slice(6), line),
+      avg300: decimal(avg300.slice(7), line),
+      total: counter(total.slice(6), line),
+    };
+  }
+  return result;
+}
