@@ -1,0 +1,85 @@
+import { parseFlatKeyed, parseSingle, type Limit } from '../parsers/cgroup-formats.js';
+import { cgroupInstanceName } from '../parsers/cgroup-path.js';
+import { listDirEntries, readOptional } from './read.js';
+import type { CollectContext } from './types.js';
+
+/**
+ * One cgroup directory met in a walk. It knows which interface files it has (from the
+ * directory listing the walk made anyway), so readers open only files that exist: what a
+ * controller offers differs between v1 and v2, kernel versions, the root and other cgroups.
+ */
+export class CgroupDir {
+  constructor(
+    /** Instance name: `/`, `/docker/<id>`. */
+    readonly name: string,
+    readonly path: string,
+    readonly files: ReadonlySet<string>,
+    private readonly ctx: CollectContext,
+  ) {}
+
+  /** The file's text; undefined when the cgroup has no such file or vanished since the walk listed it. */
+  read(file: string): string | undefined {
+    return this.files.has(file) ? readOptional(`${this.path}/${file}`, this.ctx, true) : undefined;
+  }
+
+  /** The file parsed; a file the parser cannot make sense of throws, naming the file. */
+  parse<T>(file: string, parser: (text: string) => T): T | undefined {
+    const text = this.read(file);
+    if (text === undefined) return undefined;
+    try {
+      return parser(text);
+    } catch (error) {
+      throw new Error(`${this.path}/${file}: ${(error as Error).message}`);
+    }
+  }
+
+  /** A one-value file (`memory.max`, `cpu.shares`); `max` where there is no limit. */
+  single(file: string): Limit | undefined {
+    return this.parse(file, parseSingle);
+  }
+
+  /** A one-value file that never says `max` (usage and counters). */
+  integer(file: string): bigint | undefined {
+    const value = this.single(file);
+    if (value === 'max') throw new Error(`${this.path}/${file} says "max" where a number belongs`);
+    return value;
+  }
+
+  /** A `key value` per line file (`memory.stat`, `cpu.stat`). */
+  keyed(file: string): Map<string, bigint> | undefined {
+    return this.parse(file, parseFlatKeyed);
+  }
+}
+
+/** Work between yields to the event loop, so that a long walk does not stall the API. */
+const SLICE_MS = 10;
+
+/**
+ * Visits the cgroup at `mountPath` and every cgroup below it, parents before children, as
+ * pmdaproc does. A cgroup that vanishes during the walk is skipped silently: a directory that
+ * lists as empty is gone (a live cgroup directory always holds interface files). Thousands of
+ * cgroups take a good part of a second of file reads, so the walk gives the event loop a turn
+ * every few milliseconds.
+ */
+export async function walkCgroups(mountPath: string, ctx: CollectContext, visit: (dir: CgroupDir) => void): Promise<void> {
+  const pending: Array<readonly [relative: string, path: string]> = [['', mountPath]];
+  let sliceStart = performance.now();
+  while (pending.length > 0) {
+    const [relative, path] = pending.pop()!;
+    const entries = listDirEntries(path, ctx);
+    if (entries.length === 0) continue;
+    const files = new Set<string>();
+    const children: string[] = [];
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      if (entry.isDirectory()) children.push(entry.name);
+      else files.add(entry.name);
+    }
+    visit(new CgroupDir(cgroupInstanceName(relative), path, files, ctx));
+    for (let i = children.length - 1; i >= 0; i--) pending.push([`${relative}/${children[i]}`, `${path}/${children[i]}`]);
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+}

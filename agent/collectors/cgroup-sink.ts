@@ -1,0 +1,10 @@
+import type { SampleWriter } from '../store/sample.js';
+
+/** Where the cgroup readers put values, with the lookups they share within one pass. */
+export interface CgroupSink {
+  out: SampleWriter;
+  /** The container id for a cgroup's `*.id.container` metrics; `''` when it is not a container. */
+  containerOf(cgroup: string): string;
+  /** The block device name (`vda`) for `major:minor`, as per-device instance names use it. */
+  deviceName(majorMinor: string): string;
+}

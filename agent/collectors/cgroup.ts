@@ -1,0 +1,127 @@
+import { cgroupFamily } from '../metrics/cgroup.js';
+import { classifyCgroup } from '../parsers/container-cgroup.js';
+import { cgroupMounts, distinctHierarchies, parseMountInfo, type CgroupMount } from '../parsers/mountinfo.js';
+import { parseProcCgroups, type Subsystem } from '../parsers/proc-cgroups.js';
+import type { SampleWriter } from '../store/sample.js';
+import { cpuacctFromV1, cpuFromV2, cpuschedFromV1, cpusetFromV1, cpusetFromV2 } from './cgroup-cpu.js';
+import { walkCgroups, type CgroupDir } from './cgroup-dir.js';
+import { blkioFromV1, blockDeviceNames, ioFromV2 } from './cgroup-io.js';
+import { hugetlbFrom, memoryFromV1, memoryFromV2 } from './cgroup-memory.js';
+import { netclassFromV1 } from './cgroup-netclass.js';
+import { pidsFrom } from './cgroup-pids.js';
+import { pressureFromV2 } from './cgroup-pressure.js';
+import type { CgroupSink } from './cgroup-sink.js';
+import { readOptional, readText } from './read.js';
+import type { Collector, Roots } from './types.js';
+
+/** What each v1 controller's hierarchy yields. Hierarchies with none of these are not walked. */
+const V1_READERS: Readonly<Record<string, (dir: CgroupDir, sink: CgroupSink) => void>> = {
+  cpuacct: cpuacctFromV1,
+  cpu: cpuschedFromV1,
+  cpuset: cpusetFromV1,
+  memory: memoryFromV1,
+  blkio: blkioFromV1,
+  pids: pidsFrom,
+  hugetlb: hugetlbFrom,
+  net_cls: netclassFromV1,
+};
+
+/**
+ * Mount points in mountinfo are paths of the mount namespace the agent reads it from; a
+ * mount under /sys is looked up under `--sysfs` (the host's /sys mounted elsewhere, or a
+ * fixture tree), anything else as it stands.
+ */
+export function hierarchyPath(mountPoint: string, sysfs: string): string {
+  if (sysfs === '/sys' || (mountPoint !== '/sys' && !mountPoint.startsWith('/sys/'))) return mountPoint;
+  return sysfs + mountPoint.slice('/sys'.length);
+}
+
+/**
+ * Every cgroup of every hierarchy, on v1, hybrid (v1 plus a cgroup2 `unified` tree) and pure
+ * v2 hosts, as PCP's cgroup.* metrics plus Vigil's additions. Hierarchies come from
+ * `<procfs>/self/mountinfo`; instances are cgroup paths relative to the mount (`/docker/<id>`).
+ *
+ * Which file wins when both versions could serve a name: the v1 controller's file, whenever
+ * the cgroup exists in that controller's v1 hierarchy (that is where the controller acts on a
+ * hybrid host); otherwise the cgroup2 file. So on a hybrid host cpuacct.* and cpu.stat.* of
+ * `/demo` come from v1 cpuacct, while a cgroup that exists only under `unified` gets them
+ * from its cgroup2 cpu.stat; pressure always comes from cgroup2, the only place it exists.
+ */
+export function cgroupCollector(roots: Roots): Collector {
+  // Container ids by cgroup name, kept for the cgroups seen in the latest pass.
+  let containers = new Map<string, string>();
+  return {
+    name: 'cgroup',
+    family: cgroupFamily,
+    async collect(out, ctx) {
+      const subsystems = parseProcCgroups(readOptional(`${roots.procfs}/cgroups`, ctx) ?? '');
+      const mounts = cgroupMounts(
+        parseMountInfo(readText(`${roots.procfs}/self/mountinfo`)),
+        new Set(subsystems.map((s) => s.name)),
+      );
+      putSubsystems(out, subsystems);
+      putMounts(out, mounts);
+
+      const previous = containers;
+      const current = new Map<string, string>();
+      containers = current;
+      const sink: CgroupSink = {
+        out,
+        containerOf(cgroup) {
+          let id = current.get(cgroup);
+          if (id === undefined) {
+            id = previous.get(cgroup) ?? classifyCgroup(cgroup)?.id ?? '';
+            current.set(cgroup, id);
+          }
+          return id;
+        },
+        deviceName: blockDeviceNames(roots.sysfs, ctx),
+      };
+
+      const hierarchies = distinctHierarchies(mounts);
+      /** v1 controller → cgroups its hierarchy has, which cgroup2 must not serve again. */
+      const inV1 = new Map<string, Set<string>>();
+      for (const h of hierarchies) {
+        if (h.version !== 1) continue;
+        const controllers = h.controllers.filter((c) => V1_READERS[c] !== undefined);
+        if (controllers.length === 0) continue;
+        const names = new Set<string>();
+        for (const c of controllers) inV1.set(c, names);
+        await walkCgroups(hierarchyPath(h.mountPoint, roots.sysfs), ctx, (dir) => {
+          for (const c of controllers) V1_READERS[c]!(dir, sink);
+          names.add(dir.name);
+        });
+      }
+
+      const unified = hierarchies.find((h) => h.version === 2);
+      if (!unified) return;
+      const yields = (controller: string, cgroup: string): boolean => inV1.get(controller)?.has(cgroup) === true;
+      await walkCgroups(hierarchyPath(unified.mountPoint, roots.sysfs), ctx, (dir) => {
+        const acct = !yields('cpuacct', dir.name);
+        const sched = !yields('cpu', dir.name);
+        if (acct || sched) cpuFromV2(dir, sink, acct, sched);
+        if (!yields('cpuset', dir.name)) cpusetFromV2(dir, sink);
+        if (!yields('memory', dir.name)) memoryFromV2(dir, sink);
+        if (!yields('blkio', dir.name)) ioFromV2(dir, sink);
+        if (!yields('pids', dir.name)) pidsFrom(dir, sink);
+        if (!yields('hugetlb', dir.name)) hugetlbFrom(dir, sink);
+        pressureFromV2(dir, sink);
+      });
+    },
+  };
+}
+
+function putSubsystems(out: SampleWriter, subsystems: readonly Subsystem[]): void {
+  for (const s of subsystems) {
+    out.put('cgroup.subsys.hierarchy', s.hierarchy, s.name);
+    out.put('cgroup.subsys.num_cgroups', s.numCgroups, s.name);
+    out.put('cgroup.subsys.enabled', s.enabled, s.name);
+  }
+  out.put('cgroup.subsys.count', subsystems.length);
+}
+
+/** Every cgroup mount with its controllers, `?` for cgroup2 and named hierarchies (as PCP shows them). */
+function putMounts(out: SampleWriter, mounts: readonly CgroupMount[]): void {
+  for (const m of mounts) out.put('cgroup.mounts.subsys', m.controllers.length > 0 ? m.controllers.join(',') : '?', m.mountPoint);
+  out.put('cgroup.mounts.count', mounts.length);
+}
