@@ -1,0 +1,222 @@
+import type { ContainerScope } from '../containers/scope.js';
+import type { MetricDesc, Value } from '../metrics/types.js';
+import { historyTime, type History } from '../store/history.js';
+import { counterRate, deliveryOf, type Delivery } from '../store/rate.js';
+import type { Sample } from '../store/sample.js';
+import type { Selection } from './stream-selection.js';
+import { PROTOCOL_VERSION, instancesJson, seriesRefJson, windowJson, wireValue } from './stream-wire.js';
+
+export interface SubscriptionOptions {
+  /** The client's name for it; re-subscribing under the same id replaces it. */
+  id: string;
+  selection: Selection;
+  /** Deliver every n-th sample (the agent's interval × n). */
+  every: number;
+  /** Counters as per-second rates / utilization instead of raw values. */
+  rate: boolean;
+  /** The agent's sampling interval, ms. */
+  intervalMs: number;
+  /** Resolves the selection's containers on each sample. */
+  scope: ContainerScope;
+}
+
+/** Instances of one indom that the client knows: id → name and how many of its series use it. */
+type KnownInstances = Map<number, { name: string; series: number }>;
+
+/**
+ * One subscription of one stream client. It remembers the series list the client holds (the
+ * order of every `sample` message's values) and announces changes to it in `instances`
+ * messages, so that client and agent stay in step without a second request.
+ */
+export class Subscription {
+  readonly id: string;
+  readonly every: number;
+  readonly rate: boolean;
+  private readonly selection: Selection;
+  private readonly scope: ContainerScope;
+  private readonly intervalMs: number;
+  private readonly stepMs: number;
+  private readonly metricIndex: Map<string, number>;
+  private readonly deliveries: Delivery[];
+  /** The client's series list: metric index × 2^32 + instance id + 1, in value order. */
+  private keys: number[] = [];
+  /** The values last sent (raw), aligned with keys: what the next rate is computed from. */
+  private previous: Array<Value | null> = [];
+  private previousTime = NaN;
+  /** Index of each key in `keys`, built when a sample lists the series in another order. */
+  private position: Map<number, number> | undefined;
+  private readonly known = new Map<string, KnownInstances>();
+
+  constructor(options: SubscriptionOptions) {
+    this.id = options.id;
+    this.every = options.every;
+    this.rate = options.rate;
+    this.selection = options.selection;
+    this.scope = options.scope;
+    this.intervalMs = options.intervalMs;
+    this.stepMs = options.intervalMs * options.every;
+    this.metricIndex = new Map(this.metrics.map((desc, i) => [desc.name, i]));
+    this.deliveries = this.metrics.map((desc) => deliveryOf(desc, options.rate));
+  }
+
+  get metrics(): readonly MetricDesc[] {
+    return this.selection.metrics;
+  }
+
+  /** Whether the sample with this sequence number is one this subscription delivers. */
+  due(seq: number): boolean {
+    return seq % this.every === 0;
+  }
+
+  /**
+   * The `subscribed` message: metadata, instance names and up to `backfillMs` of history in
+   * columns, ending with the latest recorded sample. It also sets the series list live samples continue.
+   */
+  subscribed(history: History, backfillMs: number, maxValues: number): string {
+    const newest = history.newest ?? 0;
+    const window = history.read({
+      metrics: this.metrics,
+      start: backfillMs > 0 ? newest - backfillMs : Infinity,
+      end: Infinity,
+      accept: (desc, _instance, name) => this.selection.accept(desc, name),
+      every: this.every,
+      maxValues,
+    });
+    this.keys = [];
+    this.position = undefined;
+    this.previous = [];
+    this.known.clear();
+    const last = window.times.length - 1;
+    for (const series of window.series) {
+      this.keys.push(key(this.metricIndex.get(series.desc.name)!, series.instance));
+      this.previous.push(last >= 0 ? series.values[last]! : null);
+      if (series.desc.indom !== null && series.name !== undefined) this.know(series.desc.indom, series.instance, series.name);
+    }
+    this.previousTime = last >= 0 ? window.times[last]! : NaN;
+    return (
+      `{"v":${PROTOCOL_VERSION},"type":"subscribed","id":${JSON.stringify(this.id)},"every":${this.every},` +
+      `"rate":${this.rate},"interval":${this.intervalMs},"truncated":${window.truncated},` +
+      `${windowJson(this.metrics, this.rate, window, this.stepMs)}}`
+    );
+  }
+
+  /** Messages for one sample: `instances` when the series list changed, then `sample`. */
+  onSample(sample: Sample, seq: number): string[] {
+    if (!this.due(seq)) return [];
+    this.selection.refresh(this.scope, sample);
+    const time = historyTime(sample.time);
+
+    // The series this sample has for the subscription, in metric then instance order.
+    const keys: number[] = [];
+    const values: Value[] = [];
+    const names: Array<string | undefined> = [];
+    this.metrics.forEach((desc, m) => {
+      const instances = sample.get(desc.name);
+      if (!instances) return;
+      for (const [instance, value] of instances) {
+        const name = desc.indom === null ? undefined : sample.instanceName(desc.indom, instance);
+        if (!this.selection.accept(desc, name)) continue;
+        keys.push(key(m, instance));
+        values.push(value);
+        names.push(name);
+      }
+    });
+
+    const messages: string[] = [];
+    let ordered: Array<Value | null> = values;
+    if (!sameKeys(keys, this.keys)) {
+      // Same series in another order (the client's list appends new series at its end)?
+      this.position ??= new Map(this.keys.map((k, i) => [k, i]));
+      ordered = new Array(this.keys.length).fill(null);
+      let found = 0;
+      for (let i = 0; i < keys.length; i++) {
+        const p = this.position.get(keys[i]!);
+        if (p === undefined) continue;
+        ordered[p] = values[i]!;
+        found++;
+      }
+      if (found !== keys.length || found !== this.keys.length) {
+        const at = new Map(keys.map((k, i) => [k, i]));
+        const previous = new Map(this.keys.map((k, i) => [k, this.previous[i]!]));
+        const removed = this.keys.filter((k) => !at.has(k));
+        const added = keys.filter((k) => !previous.has(k));
+        this.keys = [...this.keys.filter((k) => at.has(k)), ...added];
+        this.position = undefined;
+        this.previous = this.keys.map((k) => previous.get(k) ?? null);
+        ordered = this.keys.map((k) => values[at.get(k)!]!);
+        messages.push(this.instancesMessage(time, added.map((k) => [k, names[at.get(k)!]]), removed));
+      }
+    }
+
+    let row = '';
+    for (let i = 0; i < ordered.length; i++) {
+      const value = ordered[i]!;
+      const m = Math.floor(this.keys[i]! / 2 ** 32);
+      const delivered = this.deliveries[m] === 'raw'
+        ? value
+        : counterRate(this.metrics[m]!, this.previous[i], this.previousTime, value, time, this.stepMs);
+      row += (i ? ',' : '') + wireValue(delivered);
+    }
+    this.previous = ordered;
+    this.previousTime = time;
+    messages.push(`{"v":${PROTOCOL_VERSION},"type":"sample","id":${JSON.stringify(this.id)},"t":${time},"values":[${row}]}`);
+    return messages;
+  }
+
+  /** Announces added and removed series, and the instances that came or went with them. */
+  private instancesMessage(time: number, added: Array<[number, string | undefined]>, removed: number[]): string {
+    const addedInstances = new Map<string, Map<number, string>>();
+    const removedInstances = new Map<string, number[]>();
+    for (const [k, name] of added) {
+      const indom = this.metrics[Math.floor(k / 2 ** 32)]!.indom;
+      if (indom === null || name === undefined) continue;
+      const instance = (k % 2 ** 32) - 1;
+      if (this.know(indom, instance, name)) {
+        let names = addedInstances.get(indom);
+        if (!names) addedInstances.set(indom, (names = new Map()));
+        names.set(instance, name);
+      }
+    }
+    for (const k of removed) {
+      const indom = this.metrics[Math.floor(k / 2 ** 32)]!.indom;
+      if (indom === null) continue;
+      const instance = (k % 2 ** 32) - 1;
+      const known = this.known.get(indom);
+      const entry = known?.get(instance);
+      if (!known || !entry || --entry.series > 0) continue;
+      known.delete(instance);
+      let ids = removedInstances.get(indom);
+      if (!ids) removedInstances.set(indom, (ids = []));
+      ids.push(instance);
+    }
+    const removedJson = [...removedInstances].map(([indom, ids]) => `"${indom}":[${ids.join(',')}]`).join(',');
+    const refs = (ks: readonly number[]): string => ks.map((k) => seriesRefJson(Math.floor(k / 2 ** 32), (k % 2 ** 32) - 1)).join(',');
+    return (
+      `{"v":${PROTOCOL_VERSION},"type":"instances","id":${JSON.stringify(this.id)},"t":${time},` +
+      `"added":${instancesJson(addedInstances)},"removed":{${removedJson}},` +
+      `"series":{"added":[${refs(added.map(([k]) => k))}],"removed":[${refs(removed)}]}}`
+    );
+  }
+
+  /** Counts one more series using an instance; true when the client did not know it yet. */
+  private know(indom: string, instance: number, name: string): boolean {
+    let known = this.known.get(indom);
+    if (!known) this.known.set(indom, (known = new Map()));
+    const entry = known.get(instance);
+    if (entry) {
+      entry.series++;
+      return false;
+    }
+    known.set(instance, { name, series: 1 });
+    return true;
+  }
+}
+
+/** A series as one number: metric index and instance id (SINGULAR, -1, becomes 0). */
+const key = (metric: number, instance: number): number => metric * 2 ** 32 + instance + 1;
+
+function sameKeys(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
