@@ -1,0 +1,191 @@
+import { LitElement, css, html, nothing } from 'lit';
+import type { ChartSpec, Line } from '../data/chart-data.js';
+import type { AgentConnection } from '../data/connection.js';
+import {
+  RESOURCE_OF, containerRows, filterRows, resourceTerms, resourceValue, sortRows, type ContainerRow,
+} from '../data/containers.js';
+import type { SeriesSource } from '../data/host-data.js';
+import { RESOURCES, type Resource } from '../data/url-state.js';
+import { hostLabel } from './host-list.js';
+import type { TimeView } from './metric-chart.js';
+import { ticker } from './ticker.js';
+import './container-table.js';
+import './host-state.js';
+import './metric-chart.js';
+
+/** Every container (or cgroup) of every live host, newest values. */
+export function allRows(connections: readonly AgentConnection[], cgroups: boolean): ContainerRow[] {
+  const rows: ContainerRow[] = [];
+  for (const c of connections) {
+    const source = c.store('main');
+    if (source) rows.push(...containerRows(source, c.url, hostLabel(c), cgroups));
+  }
+  return rows;
+}
+
+/** Mean of the newest `n` values of a column, ignoring gaps: a steadier rank than the last value. */
+function recentMean(source: SeriesSource, terms: ReadonlyArray<{ metric: string; instance: number; factor: number }>, n = 30): number {
+  let sum = 0;
+  let count = 0;
+  for (const t of terms) {
+    const column = source.column(t.metric, t.instance);
+    if (!column) continue;
+    for (let i = Math.max(0, column.length - n); i < column.length; i++) {
+      const v = column.at(i);
+      if (!Number.isNaN(v)) {
+        sum += v * t.factor;
+        count++;
+      }
+    }
+  }
+  return count ? (sum / count) * terms.length : NaN;
+}
+
+/**
+ * Containers on all connected hosts: a sortable, filterable top table (pcp-ctop) and line
+ * charts of the top N by a chosen resource. On hosts without container engines it lists plain
+ * cgroups instead, so the view is never empty for a host that has work running.
+ */
+export class ContainersView extends LitElement {
+  static override properties = {
+    connections: { attribute: false },
+    time: { attribute: false },
+    filter: {},
+    sort: {},
+    resource: {},
+    top: { type: Number },
+    cgroups: { type: Boolean },
+  };
+  declare connections: AgentConnection[];
+  declare time: TimeView;
+  declare filter: string;
+  declare sort: string;
+  declare resource: Resource;
+  declare top: number;
+  declare cgroups: boolean;
+
+  private rows: ContainerRow[] = [];
+  /** No containers anywhere: cgroups are shown instead. */
+  private fellBack = false;
+  private versions = '';
+  private unregister?: () => void;
+
+  constructor() {
+    super();
+    this.connections = [];
+    this.time = { window: 300 };
+    this.filter = '';
+    this.sort = '-cpu';
+    this.resource = 'cpu';
+    this.top = 5;
+    this.cgroups = false;
+  }
+
+  static override styles = css`
+    :host { display: block; }
+    .toolbar { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin: 8px 0; font-size: 12px; }
+    input[type='search'] {
+      font: inherit; padding: 4px 8px; border: 1px solid var(--border); border-radius: 4px; background: var(--panel);
+      color: var(--fg); min-width: 260px;
+    }
+    select, label { font: inherit; }
+    select { border: 1px solid var(--border); background: var(--panel); color: var(--fg); border-radius: 4px; padding: 3px 6px; }
+    .note { color: var(--muted); font-size: 12px; margin: 6px 0; }
+    .count { color: var(--muted); margin-left: auto; }
+    metric-chart { margin-bottom: 8px; }
+  `;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.unregister = ticker.add(() => {
+      if (this.recompute()) this.requestUpdate();
+    });
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.unregister?.();
+  }
+
+  /** Rows change with every sample; recompute when any host's data moved. True when they were. */
+  private recompute(): boolean {
+    const versions = this.connections.map((c) => `${c.store('main')?.version ?? -1}.${c.catalog.version}`).join() + this.cgroups;
+    if (versions === this.versions) return false;
+    this.versions = versions;
+    let rows = allRows(this.connections, this.cgroups);
+    this.fellBack = !this.cgroups && rows.length === 0 && this.connections.some((c) => c.store('main')?.length);
+    if (this.fellBack) rows = allRows(this.connections, true);
+    this.rows = rows;
+    return true;
+  }
+
+  protected override willUpdate(): void {
+    // Filters and sort apply at once, not at the next sample.
+    this.versions = '';
+    this.recompute();
+  }
+
+  override render() {
+    const shown = sortRows(filterRows(this.rows, this.filter), this.sort);
+    const containers = this.rows.filter((r) => r.kind === 'container').length;
+    return html`
+      <host-state .connections=${this.connections}></host-state>
+      <div class="toolbar" role="toolbar" aria-label="container filters">
+        <input type="search" id="filter" .value=${this.filter} placeholder="filter: name, pod, image… or ns:prod engine:docker host:db1"
+          aria-label="filter containers" @input=${(e: Event) => this.change({ filter: (e.target as HTMLInputElement).value })} />
+        <label><input type="checkbox" .checked=${this.cgroups || this.fellBack} ?disabled=${this.fellBack}
+          @change=${(e: Event) => this.change({ cgroups: (e.target as HTMLInputElement).checked })} /> all cgroups</label>
+        <label>top
+          <select aria-label="how many in the charts" @change=${(e: Event) => this.change({ top: Number((e.target as HTMLSelectElement).value) })}>
+            ${[3, 5, 10, 20].map((n) => html`<option ?selected=${n === this.top}>${n}</option>`)}
+          </select>
+          by
+          <select aria-label="resource for the charts" @change=${(e: Event) => this.change({ resource: (e.target as HTMLSelectElement).value as Resource })}>
+            ${RESOURCES.map((r) => html`<option value=${r} ?selected=${r === this.resource}>${RESOURCE_OF[r]!.label}</option>`)}
+          </select>
+        </label>
+        <span class="count" role="status">${shown.length} of ${this.rows.length} ${this.cgroups || this.fellBack ? 'cgroups and containers' : 'containers'}</span>
+      </div>
+      ${this.fellBack
+        ? html`<p class="note" role="status">No containers found on ${this.connections.map(hostLabel).join(', ')}: showing cgroups.</p>`
+        : nothing}
+      ${this.rows.length === 0 && containers === 0 && !this.fellBack
+        ? html`<p class="note" role="status">Waiting for data…</p>`
+        : nothing}
+      ${shown.length === 0 && this.rows.length > 0 ? html`<p class="note" role="status">Nothing matches “${this.filter}”.</p>` : nothing}
+      <metric-chart id="top" .source=${() => this.topChart()} .time=${this.time} height="170"></metric-chart>
+      <container-table .rows=${shown} sort=${this.sort}></container-table>
+    `;
+  }
+
+  /** Lines of the top N rows (after the filter) by the chosen resource, ranked over the last half minute. */
+  private topChart(): ChartSpec {
+    const def = RESOURCE_OF[this.resource]!;
+    const bySource = new Map(this.connections.map((c) => [c.url, c.store('main')]));
+    const ranked = filterRows(this.rows, this.filter)
+      .map((row) => {
+        const source = bySource.get(row.host);
+        const terms = source && resourceTerms(source, row, this.resource);
+        return { row, source, terms, rank: source && terms ? recentMean(source, terms) : NaN };
+      })
+      .filter((r) => r.terms && !Number.isNaN(r.rank))
+      .sort((a, b) => b.rank - a.rank || resourceValue(b.row, this.resource) - resourceValue(a.row, this.resource))
+      .slice(0, this.top);
+    const multiHost = this.connections.length > 1;
+    const lines: Line[] = ranked.map(({ row, source, terms }) => ({
+      label: multiHost ? `${row.name} @${row.hostname}` : row.name,
+      host: row.hostname,
+      terms: terms!.map((t) => ({ ...t, source: source! })),
+    }));
+    return {
+      id: 'top', title: `Top ${this.top} by ${def.label}`, kind: def.kind, lines, missing: [],
+      help: 'The busiest containers (or cgroups) of all hosts over the last 30 s, on one time axis.',
+    };
+  }
+
+  private change(detail: Record<string, unknown>): void {
+    this.dispatchEvent(new CustomEvent('state-change', { detail, bubbles: true, composed: true }));
+  }
+}
+
+customElements.define('containers-view', ContainersView);

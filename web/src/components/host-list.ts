@@ -1,0 +1,132 @@
+import { LitElement, css, html } from 'lit';
+import type { AgentConnection, ConnState } from '../data/connection.js';
+import { normalizeHostUrl } from '../data/url-state.js';
+import { ticker } from './ticker.js';
+
+const STATE_TEXT: Record<ConnState, string> = {
+  connecting: 'connecting',
+  live: 'live',
+  unreachable: 'unreachable',
+  auth: 'needs login',
+  incompatible: 'not an agent',
+  closed: 'closed',
+};
+
+/** Short host label: the agent's hostname once known, else host:port from its URL. */
+export function hostLabel(conn: AgentConnection): string {
+  return conn.label || conn.hostname || conn.url.replace(/^https?:\/\//, '');
+}
+
+/** Labels every connection by hostname, adding the port where hostnames repeat (two agents on one host). */
+export function labelHosts(connections: Iterable<AgentConnection>): void {
+  const list = [...connections];
+  const count = new Map<string, number>();
+  for (const c of list) if (c.hostname) count.set(c.hostname, (count.get(c.hostname) ?? 0) + 1);
+  for (const c of list) c.label = !c.hostname ? '' : (count.get(c.hostname) ?? 0) > 1 ? `${c.hostname} (${new URL(c.url).host})` : c.hostname;
+}
+
+/**
+ * The connected agents: one chip each with hostname, connection state and lag, a button to
+ * remove it, and a field to add another by URL. Emits `host-add` {url} and `host-remove` {url}.
+ */
+export class HostList extends LitElement {
+  static override properties = { connections: { attribute: false }, error: { state: true } };
+  declare connections: AgentConnection[];
+  declare error: string;
+  private unregister?: () => void;
+  private lastRender = 0;
+
+  constructor() {
+    super();
+    this.connections = [];
+    this.error = '';
+  }
+
+  static override styles = css`
+    :host { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+    .chip {
+      display: inline-flex; align-items: center; gap: 6px; padding: 2px 4px 2px 8px; border: 1px solid var(--border);
+      border-radius: 999px; background: var(--panel); font-size: 12px; max-width: 280px;
+    }
+    .dot { width: 8px; height: 8px; border-radius: 50%; flex: none; }
+    .live { background: var(--ok); }
+    .connecting { background: var(--warn); }
+    .unreachable, .incompatible, .closed { background: var(--bad); }
+    .auth { background: var(--auth); }
+    .name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    .meta { color: var(--muted); font-family: var(--mono); white-space: nowrap; }
+    button { all: unset; cursor: pointer; padding: 0 5px; border-radius: 999px; color: var(--muted); }
+    button:hover { color: var(--fg); background: var(--grid); }
+    button:focus-visible { outline: 2px solid var(--focus); }
+    form { display: inline-flex; gap: 4px; }
+    input {
+      font: inherit; font-size: 12px; padding: 3px 8px; border: 1px solid var(--border); border-radius: 999px;
+      background: var(--panel); color: var(--fg); width: 170px;
+    }
+    .error { color: var(--bad); font-size: 12px; }
+  `;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Lag and state change with every sample; a few re-renders a second are plenty.
+    this.unregister = ticker.add(() => {
+      const now = performance.now();
+      if (now - this.lastRender > 500) {
+        this.lastRender = now;
+        this.requestUpdate();
+      }
+    });
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.unregister?.();
+  }
+
+  override render() {
+    return html`
+      ${this.connections.map((c) => {
+        const stale = c.state === 'live' && Date.now() - c.lastMessageAt > c.intervalMs * 3;
+        const state = stale ? 'connecting' : c.state;
+        const meta =
+          c.state === 'live' && !stale
+            ? `${Math.max(0, Math.round(c.lagMs))} ms`
+            : stale
+              ? `no data ${Math.round((Date.now() - c.lastMessageAt) / 1000)} s`
+              : STATE_TEXT[c.state];
+        return html`<span class="chip" data-url=${c.url} data-state=${c.state}
+          title="${c.url} — ${STATE_TEXT[c.state]}${c.detail ? `: ${c.detail}` : ''}${c.state === 'live' ? ` (lag includes clock skew)` : ''}">
+          <span class="dot ${state}" aria-hidden="true"></span>
+          <span class="name">${hostLabel(c)}</span>
+          <span class="meta">${meta}</span>
+          <button aria-label="remove ${hostLabel(c)}" @click=${() => this.emit('host-remove', c.url)}>×</button>
+        </span>`;
+      })}
+      <form @submit=${this.add}>
+        <input name="url" placeholder="add agent host:port" aria-label="add an agent by address (host:port or URL)" />
+      </form>
+      ${this.error ? html`<span class="error" role="alert">${this.error}</span>` : ''}
+    `;
+  }
+
+  private add(event: SubmitEvent): void {
+    event.preventDefault();
+    const input = (event.target as HTMLFormElement).elements.namedItem('url') as HTMLInputElement;
+    if (!input.value.trim()) return;
+    try {
+      const url = normalizeHostUrl(input.value);
+      this.error = '';
+      input.value = '';
+      this.emit('host-add', url);
+    } catch (error) {
+      this.error = (error as Error).message;
+    }
+  }
+
+  private emit(type: string, url: string): void {
+    this.dispatchEvent(new CustomEvent(type, { detail: { url }, bubbles: true, composed: true }));
+  }
+}
+
+
+customElements.define('host-list', HostList);

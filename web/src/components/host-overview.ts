@@ -1,0 +1,103 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { widgetChart, type ChartSpec } from '../data/chart-data.js';
+import type { AgentConnection } from '../data/connection.js';
+import type { SeriesSource } from '../data/host-data.js';
+import type { Layout } from '../data/url-state.js';
+import { WIDGETS, type Widget } from '../data/widgets.js';
+import { hostLabel } from './host-list.js';
+import type { TimeView } from './metric-chart.js';
+import { ticker } from './ticker.js';
+import './host-state.js';
+import './metric-chart.js';
+
+const GROUPS = ['CPU', 'Memory', 'Network', 'Disk', 'Pressure'] as const;
+
+/** The main store of each connection that has one, with its host label. */
+export function sources(connections: readonly AgentConnection[], id = 'main'): Array<{ source: SeriesSource; name: string }> {
+  const out: Array<{ source: SeriesSource; name: string }> = [];
+  for (const c of connections) {
+    const source = c.store(id);
+    if (source) out.push({ source, name: hostLabel(c) });
+  }
+  return out;
+}
+
+/**
+ * Vector's host dashboard for every connected agent: with one host, or overlaid, a grid of
+ * widgets; side by side, one column per host with the same widget in each row, on one time
+ * axis with a shared cursor.
+ */
+export class HostOverview extends LitElement {
+  static override properties = {
+    connections: { attribute: false },
+    layout: {},
+    time: { attribute: false },
+  };
+  declare connections: AgentConnection[];
+  declare layout: Layout;
+  declare time: TimeView;
+  private labels = '';
+  private unregister?: () => void;
+
+  constructor() {
+    super();
+    this.connections = [];
+    this.layout = 'side';
+    this.time = { window: 300 };
+  }
+
+  static override styles = css`
+    :host { display: block; }
+    h2 { font-size: 13px; text-transform: uppercase; letter-spacing: 0.06em; color: var(--muted); margin: 14px 0 6px; }
+    .grid { display: grid; gap: 8px; grid-template-columns: repeat(auto-fill, minmax(380px, 1fr)); }
+    .rows { overflow-x: auto; }
+    .row { display: grid; gap: 8px; margin-bottom: 8px; }
+    .hosthead { font-weight: 600; font-size: 12px; padding: 2px 4px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  `;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Column headings name hosts; hostnames arrive with the first samples.
+    this.unregister = ticker.add(() => {
+      const labels = this.connections.map(hostLabel).join();
+      if (labels !== this.labels) {
+        this.labels = labels;
+        this.requestUpdate();
+      }
+    });
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.unregister?.();
+  }
+
+  override render() {
+    const side = this.layout === 'side' && this.connections.length > 1;
+    return html`
+      <host-state .connections=${this.connections}></host-state>
+      ${GROUPS.map((group) => {
+        const widgets = WIDGETS.filter((w) => w.group === group);
+        return html`<section aria-label=${group}>
+          <h2>${group}</h2>
+          ${side ? this.sideBySide(widgets) : html`<div class="grid">${widgets.map((w) => this.chart(w, this.connections))}</div>`}
+        </section>`;
+      })}
+    `;
+  }
+
+  private sideBySide(widgets: readonly Widget[]) {
+    const columns = `grid-template-columns: repeat(${this.connections.length}, minmax(320px, 1fr))`;
+    return html`<div class="rows">
+      <div class="row" style=${columns}>${this.connections.map((c) => html`<div class="hosthead">${hostLabel(c)}</div>`)}</div>
+      ${widgets.map((w) => html`<div class="row" style=${columns}>${this.connections.map((c) => this.chart(w, [c]))}</div>`)}
+    </div>`;
+  }
+
+  private chart(widget: Widget, connections: readonly AgentConnection[]) {
+    const source = (): ChartSpec => widgetChart(widget, sources(connections));
+    return connections.length ? html`<metric-chart data-widget=${widget.id} .source=${source} .time=${this.time}></metric-chart>` : nothing;
+  }
+}
+
+customElements.define('host-overview', HostOverview);
