@@ -1,19 +1,31 @@
 import type { FastifyInstance } from 'fastify';
+import type { StreamLimits } from './api/stream-connection.js';
+import { StreamStats, streamCollector, streamFamily } from './api/stream-stats.js';
 import { createCollectors } from './collectors/index.js';
-import type { Roots } from './collectors/types.js';
+import { discoveryFor, type DiscoveryOptions } from './containers/discovery.js';
+import { containerScope } from './containers/view.js';
+import { pmcdClientFamily } from './metrics/pmcd-client.js';
 import { MetricTable } from './metrics/table.js';
 import { Sampler, selfFamily } from './sampler.js';
 import { buildServer } from './server.js';
+import { DEFAULT_HISTORY_BYTES, DEFAULT_HISTORY_MS, History } from './store/history.js';
 
-export interface AgentOptions extends Roots {
+export interface AgentOptions extends DiscoveryOptions {
   intervalMs: number;
   /** Run only these collectors (tests); all by default. */
   collectors?: readonly string[];
+  /** How far back the sample history reaches, ms (`--history`). */
+  historyMs?: number;
+  /** Memory budget of the sample history, bytes (`--history-memory`). */
+  historyBytes?: number;
+  /** Limits of the /stream WebSocket (tests lower them). */
+  streamLimits?: Partial<StreamLimits>;
 }
 
 export interface Agent {
   table: MetricTable;
   sampler: Sampler;
+  history: History;
   app: FastifyInstance;
   close(): Promise<void>;
 }
@@ -21,15 +33,22 @@ export interface Agent {
 /** Wires kernel → collectors → table → sampler → API, the one direction data flows. */
 export async function createAgent(options: AgentOptions): Promise<Agent> {
   const collectors = createCollectors(options, options.collectors);
-  const table = new MetricTable([selfFamily, ...collectors.map((c) => c.family)]);
-  const sampler = new Sampler(table, collectors, options.intervalMs);
-  const app = await buildServer({ table, sampler });
+  const table = new MetricTable([selfFamily, pmcdClientFamily, streamFamily, ...collectors.map((c) => c.family)]);
+  const history = new History(table, { retentionMs: options.historyMs ?? DEFAULT_HISTORY_MS, maxBytes: options.historyBytes ?? DEFAULT_HISTORY_BYTES });
+  const streamStats = new StreamStats();
+  const sampler = new Sampler(table, [...collectors, streamCollector(streamStats, history)], options.intervalMs);
+  sampler.on('sample', (sample) => history.record(sample));
+  // The container collectors made from `options` share this discovery (one per Roots object).
+  const discovery = discoveryFor(options);
+  const app = await buildServer({ table, sampler, containers: containerScope(discovery, table), roots: options, history, streamStats, streamLimits: options.streamLimits });
   return {
     table,
     sampler,
+    history,
     app,
     async close() {
       sampler.stop();
+      discovery.close();
       await app.close();
     },
   };

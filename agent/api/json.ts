@@ -50,3 +50,21 @@ export function timestampJson(ms: number): string {
   const usec = Math.round((ms - sec * 1000) * 1000);
   return usec >= 1e6 ? `${sec + 1}.000000000` : `${sec}.${String(usec).padStart(6, '0')}000`;
 }
+
+/**
+ * The `instances` array of one metric in a fetch reply. A singular metric without a value is
+ * reported as value 0, as pmproxy does and clients expect (grafana-pcp and Vector draw it; a
+ * missing instance would drop the series), printed as `{"instance":<singular>,"value":0}`.
+ */
+export function instancesJson(type: MetricType, singular: boolean, values: ReadonlyMap<number, Value> | undefined, singularId: string): string {
+  if (singular) {
+    const value = values?.values().next().value;
+    return `[{"instance":${singularId},"value":${value === undefined ? (type === 'string' ? '""' : '0') : valueJson(type, value)}}]`;
+  }
+  let out = '[';
+  for (const [id, value] of values ?? []) {
+    if (out.length > 1) out += ',';
+    out += `{"instance":${id},"value":${valueJson(type, value)}}`;
+  }
+  return out + ']';
+}

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, readlinkSync, type Dirent } from 'node:fs';
 import type { CollectContext } from './types.js';
 
 /**
@@ -7,7 +7,12 @@ import type { CollectContext } from './types.js';
  */
 let buffer = Buffer.allocUnsafe(64 * 1024);
 
-export function readText(path: string): string {
+/**
+ * @param seqFile the file is a kernel seq_file, as every cgroup interface file is: a read that
+ *   returns less than asked for has reached the end, so the read that would return 0 is skipped.
+ *   That read is not free: for memory.stat the kernel computes the whole file again.
+ */
+export function readText(path: string, seqFile = false): string {
   const fd = openSync(path, 'r');
   try {
     let length = 0;
@@ -17,9 +22,10 @@ export function readText(path: string): string {
         buffer.copy(bigger, 0, 0, length);
         buffer = bigger;
       }
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
-      if (n === 0) break;
+      const wanted = buffer.length - length;
+      const n = readSync(fd, buffer, length, wanted, null);
       length += n;
+      if (n === 0 || (seqFile && n < wanted)) break;
     }
     return buffer.toString('utf8', 0, length);
   } finally {
@@ -39,30 +45,40 @@ export function errorCode(error: unknown): string | undefined {
  * a controller file absent on this kernel): undefined then. Permission errors are reported
  * to the context (counted, logged once) and also give undefined; anything else throws.
  */
-export function readOptional(path: string, ctx?: CollectContext): string | undefined {
+export function readOptional(path: string, ctx?: CollectContext, seqFile = false): string | undefined {
+  return tolerant(path, ctx, seqFile ? readSeqFile : readText);
+}
+
+const readSeqFile = (path: string): string => readText(path, true);
+
+/** Directory entries, or [] when the directory vanished. */
+export function listDir(path: string, ctx?: CollectContext): string[] {
+  return tolerant(path, ctx, (p) => readdirSync(p)) ?? [];
+}
+
+/**
+ * Directory entries with their types (cgroup walks tell child cgroups from interface files
+ * without a stat per entry), or [] when the directory vanished.
+ */
+export function listDirEntries(path: string, ctx?: CollectContext): Dirent[] {
+  return tolerant(path, ctx, (p) => readdirSync(p, { withFileTypes: true })) ?? [];
+}
+
+/** A symlink's target (`/proc/<pid>/ns/net` → `net:[4026531840]`), with readOptional's error policy. */
+export function readLinkOptional(path: string, ctx?: CollectContext): string | undefined {
+  return tolerant(path, ctx, (p) => readlinkSync(p));
+}
+
+/** The shared error policy: gone → undefined, EACCES/EPERM → reported and undefined, else throw. */
+function tolerant<T>(path: string, ctx: CollectContext | undefined, read: (path: string) => T): T | undefined {
   try {
-    return readText(path);
+    return read(path);
   } catch (error) {
     const code = errorCode(error);
     if (code !== undefined && GONE.has(code)) return undefined;
     if ((code === 'EACCES' || code === 'EPERM') && ctx) {
       ctx.unreadable(path, error);
       return undefined;
-    }
-    throw error;
-  }
-}
-
-/** Directory entries, or [] when the directory vanished. */
-export function listDir(path: string, ctx?: CollectContext): string[] {
-  try {
-    return readdirSync(path);
-  } catch (error) {
-    const code = errorCode(error);
-    if (code !== undefined && GONE.has(code)) return [];
-    if ((code === 'EACCES' || code === 'EPERM') && ctx) {
-      ctx.unreadable(path, error);
-      return [];
     }
     throw error;
   }

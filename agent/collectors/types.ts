@@ -7,6 +7,11 @@ export interface Roots {
   procfs: string;
   /** Mount point of sysfs (`--sysfs`). */
   sysfs: string;
+  /**
+   * The host's filesystem root, under which container engines keep their state
+   * (`/run/runc`, `/var/lib/containers`, `/var/run/docker.sock`); '/' by default.
+   */
+  root?: string;
 }
 
 /** Things a collector may report about its own health besides throwing. */

@@ -13,6 +13,8 @@ export class Sample {
   readonly values = new Map<string, InstanceValues>();
   /** indom → (instance id → name) for every instance some metric reported in this sample. */
   readonly instances = new Map<string, Map<number, string>>();
+  /** indom → (instance id → PCP instance labels) for instances a collector labelled (containers: engine, image, pod…). */
+  readonly instanceLabels = new Map<string, Map<number, InstanceLabels>>();
 
   /** @param time wall-clock milliseconds (fractional) when sampling started. */
   constructor(readonly time: number) {}
@@ -24,12 +26,21 @@ export class Sample {
   instanceName(indom: string, id: number): string | undefined {
     return this.instances.get(indom)?.get(id);
   }
+
+  labelsOf(indom: string, id: number): InstanceLabels | undefined {
+    return this.instanceLabels.get(indom)?.get(id);
+  }
 }
+
+/** PCP labels of one instance: name → value (names are `[a-z_][a-z0-9_]*` by PCP convention). */
+export type InstanceLabels = Readonly<Record<string, string>>;
 
 /** What a collector writes through. Errors in use are programming errors and throw. */
 export interface SampleWriter {
   /** @param instance the instance name; omit for a singular metric. */
   put(metric: string, value: Value, instance?: string): void;
+  /** Attaches PCP labels to an instance of an indom (the instance still needs values from put to appear). */
+  labels?(indom: string, instance: string, labels: InstanceLabels): void;
 }
 
 /**
@@ -38,6 +49,7 @@ export interface SampleWriter {
  */
 export class CollectorBuffer implements SampleWriter {
   private readonly rows: Array<[MetricDesc, number, string | undefined, Value]> = [];
+  private readonly labelRows: Array<[string, number, InstanceLabels]> = [];
 
   constructor(
     private readonly table: MetricTable,
@@ -57,6 +69,12 @@ export class CollectorBuffer implements SampleWriter {
     this.rows.push([desc, id, instance, coerce(desc, value)]);
   }
 
+  labels(indom: string, instance: string, labels: InstanceLabels): void {
+    const domain = this.table.indom(indom);
+    if (!domain) throw new Error(`collector labelled an instance of undeclared indom ${indom}`);
+    this.labelRows.push([indom, domain.idOf(instance, this.now), labels]);
+  }
+
   mergeInto(sample: Sample): void {
     for (const [desc, id, name, value] of this.rows) {
       let values = sample.values.get(desc.name);
@@ -67,6 +85,11 @@ export class CollectorBuffer implements SampleWriter {
         if (!names) sample.instances.set(desc.indom, (names = new Map()));
         names.set(id, name!);
       }
+    }
+    for (const [indom, id, labels] of this.labelRows) {
+      let byId = sample.instanceLabels.get(indom);
+      if (!byId) sample.instanceLabels.set(indom, (byId = new Map()));
+      byId.set(id, labels);
     }
   }
 }
