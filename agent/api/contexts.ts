@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { ContainerRef } from '../containers/scope.js';
-import type { DerivedMetric } from './derive/derived.js';
+import type { DerivedMetric } from '../derive/derived.js';
 import { ContextError, PmapiError } from './errors.js';
 import { InstanceProfile } from './profile.js';
 

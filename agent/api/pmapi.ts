@@ -8,9 +8,9 @@ import type { ContextMetric, ContextView } from './context-metrics.js';
 import {
   ContextTable, parseHostspec, parsePolltimeout, PmapiContext, type PmapiLimits, type SelectedContainer,
 } from './contexts.js';
-import { DeriveSemanticError, DerivedMetric, operandNames } from './derive/derived.js';
-import { DeriveSyntaxError } from './derive/lexer.js';
-import { parseExpression, syntaxErrorMessage } from './derive/parser.js';
+import { DeriveSemanticError, DerivedMetric, operandNames } from '../derive/derived.js';
+import { DeriveSyntaxError } from '../derive/lexer.js';
+import { parseExpression, syntaxErrorMessage } from '../derive/parser.js';
 import { BadRequest, PmapiError } from './errors.js';
 import { readHostIdentity, sourceId, type HostIdentity, type IdentityRoots } from './identity.js';
 import { listParam, type Params } from './params.js';

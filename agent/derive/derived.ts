@@ -1,5 +1,5 @@
-import type { MetricDesc, MetricType, Semantics, Value } from '../../metrics/types.js';
-import { SINGULAR, type InstanceValues } from '../../store/sample.js';
+import type { MetricDesc, MetricType, Semantics, Value } from '../metrics/types.js';
+import { SINGULAR, type InstanceValues } from '../store/sample.js';
 import type { FunctionName } from './lexer.js';
 import type { ArithmeticOp, BinaryOp, Expr } from './parser.js';
 import { formatUnits, isDimensionless, NO_UNITS, parseUnits, sameDimensions, scaleFactor, TIME_SEC, type Units } from './units.js';
