@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { StreamLimits } from './api/stream-connection.js';
 import { StreamStats, streamCollector, streamFamily } from './api/stream-stats.js';
 import { createCollectors } from './collectors/index.js';
+import { HostDerived } from './derive/host.js';
+import { hostDerivedDefinitions } from './metrics/derived.js';
 import { discoveryFor, type DiscoveryOptions } from './containers/discovery.js';
 import { containerScope } from './containers/view.js';
 import { pmcdClientFamily } from './metrics/pmcd-client.js';
@@ -34,9 +36,13 @@ export interface Agent {
 export async function createAgent(options: AgentOptions): Promise<Agent> {
   const collectors = createCollectors(options, options.collectors);
   const table = new MetricTable([selfFamily, pmcdClientFamily, streamFamily, ...collectors.map((c) => c.family)]);
+  const derived = new HostDerived(table, hostDerivedDefinitions);
+  table.add(derived.family);
   const history = new History(table, { retentionMs: options.historyMs ?? DEFAULT_HISTORY_MS, maxBytes: options.historyBytes ?? DEFAULT_HISTORY_BYTES });
   const streamStats = new StreamStats();
-  const sampler = new Sampler(table, [...collectors, streamCollector(streamStats, history)], options.intervalMs);
+  const sampler = new Sampler(table, [...collectors, streamCollector(streamStats, history)], options.intervalMs, {
+    derive: (sample) => derived.apply(sample),
+  });
   sampler.on('sample', (sample) => history.record(sample));
   // The container collectors made from `options` share this discovery (one per Roots object).
   const discovery = discoveryFor(options);

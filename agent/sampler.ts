@@ -50,15 +50,18 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
   private pending?: Promise<Sample>;
   /** Instance names unseen this long are forgotten (their ids are never reused). */
   private readonly instanceRetentionMs: number;
+  /** Computes metrics from the collected values (PCP's host-wide derived metrics) before publishing. */
+  private readonly derive?: (sample: Sample) => void;
 
   constructor(
     private readonly table: MetricTable,
     private readonly collectors: readonly Collector[],
     readonly intervalMs: number,
-    options: { instanceRetentionMs?: number } = {},
+    options: { instanceRetentionMs?: number; derive?: (sample: Sample) => void } = {},
   ) {
     super();
     this.instanceRetentionMs = options.instanceRetentionMs ?? 15 * 60_000;
+    this.derive = options.derive;
     for (const c of collectors) this.health.set(c.name, { errors: 0n, unreadable: 0n, timeMs: 0, failing: false });
   }
 
@@ -99,6 +102,11 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
     const deadline = Math.max(50, this.intervalMs * 0.9);
 
     await Promise.all(this.collectors.map((collector) => this.runOne(collector, sample, now, deadline)));
+    try {
+      this.derive?.(sample);
+    } catch (error) {
+      log.warn('derived metrics failed for this sample; collected values are unaffected', { error });
+    }
 
     this.count++;
     const self = new CollectorBuffer(this.table, now);
