@@ -50,6 +50,9 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
   private pending?: Promise<Sample>;
   /** Instance names unseen this long are forgotten (their ids are never reused). */
   private readonly instanceRetentionMs: number;
+  private readonly collectorDeadlineMs: number;
+  /** Whether passes currently take longer than the interval: logged when this flips. */
+  private overrunning = false;
   /** Computes metrics from the collected values (PCP's host-wide derived metrics) before publishing. */
   private readonly derive?: (sample: Sample) => void;
 
@@ -57,9 +60,13 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
     private readonly table: MetricTable,
     private readonly collectors: readonly Collector[],
     readonly intervalMs: number,
-    options: { instanceRetentionMs?: number; derive?: (sample: Sample) => void } = {},
+    options: { instanceRetentionMs?: number; derive?: (sample: Sample) => void; collectorDeadlineMs?: number } = {},
   ) {
     super();
+    // A slow collector (1000 cgroups on a loaded host) delays the sample rather than losing its
+    // values: a late, complete sample beats a punctual one without cgroups. Only a collector
+    // that is stuck past the deadline is cut off, so it cannot hold the others hostage.
+    this.collectorDeadlineMs = options.collectorDeadlineMs ?? Math.max(2 * intervalMs, 2000);
     this.instanceRetentionMs = options.instanceRetentionMs ?? 15 * 60_000;
     this.derive = options.derive;
     for (const c of collectors) this.health.set(c.name, { errors: 0n, unreadable: 0n, timeMs: 0, failing: false });
@@ -67,6 +74,11 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
 
   get latest(): Sample | undefined {
     return this.current;
+  }
+
+  /** Collectors whose latest pass failed or overran (for /health). */
+  get failing(): string[] {
+    return [...this.health].filter(([, h]) => h.failing).map(([name]) => name);
   }
 
   /** The latest sample, waiting for the first one if none has completed yet. */
@@ -99,7 +111,7 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
     const started = performance.now();
     const now = performance.timeOrigin + started;
     const sample = new Sample(now);
-    const deadline = Math.max(50, this.intervalMs * 0.9);
+    const deadline = this.collectorDeadlineMs;
 
     await Promise.all(this.collectors.map((collector) => this.runOne(collector, sample, now, deadline)));
     try {
@@ -109,6 +121,18 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
     }
 
     this.count++;
+    const tookMs = performance.now() - started;
+    if ((tookMs > this.intervalMs) !== this.overrunning) {
+      this.overrunning = !this.overrunning;
+      if (this.overrunning) {
+        log.warn('a sampling pass took longer than the interval; samples are taken less often until it is faster ' +
+          '(vigil.collector.time shows which collector is slow; consider a longer --interval)', {
+          tookMs: Math.round(tookMs), intervalMs: this.intervalMs,
+        });
+      } else {
+        log.info('sampling passes fit the interval again', { tookMs: Math.round(tookMs) });
+      }
+    }
     const self = new CollectorBuffer(this.table, now);
     for (const [name, h] of this.health) {
       self.put('vigil.collector.time', h.timeMs, name);
@@ -152,7 +176,7 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
     try {
       const outcome = await Promise.race([run, late]);
       if (outcome === 'late') {
-        this.failed(collector.name, h, 'collector overran the sampling interval; its values are missing until it catches up', {
+        this.failed(collector.name, h, 'collector is stuck past its deadline; its values are missing until it finishes', {
           deadlineMs: Math.round(deadline),
         });
         return;

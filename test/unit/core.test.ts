@@ -99,7 +99,7 @@ test('a failing or overrunning collector loses only its own values', async () =>
     collect: () => new Promise((resolve) => setTimeout(resolve, 400)),
   };
   const table = new MetricTable([selfFamily, family]);
-  const sampler = new Sampler(table, [good, bad, slow], 100);
+  const sampler = new Sampler(table, [good, bad, slow], 100, { collectorDeadlineMs: 90 });
   try {
     const sample = await sampler.sampleNow();
     const one = sample.get('test.a.one')!;
