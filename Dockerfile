@@ -3,14 +3,24 @@
 #
 #   docker build -t vigil .
 #   docker run -d --name vigil --pid=host --network=host \
-#     -v /proc:/host/proc:ro -v /sys:/host/sys:ro -v /var/run/docker.sock:/var/run/docker.sock:ro \
+#     -v /proc:/host/proc:ro -v /sys/fs/cgroup:/host/sys/fs/cgroup:ro \
+#     -v /var/run/docker.sock:/var/run/docker.sock:ro \
 #     vigil --procfs /host/proc --sysfs /host/sys
 #
-# BASE lets a machine without registry access build from a locally made Node 20 image.
+# --pid=host: the host's /proc lists every process (per-process and per-container metrics, the
+# containers' network namespaces). --network=host: the host's network devices, and the console
+# on the host's loopback (add --host 0.0.0.0 to serve other machines). The host's /proc and
+# cgroups are mounted read-only; the agent never writes to them. It runs as root because reading
+# other users' /proc/<pid>/{io,ns,fd} needs it (CAP_SYS_PTRACE), and perf profiling needs
+# CAP_PERFMON (or CAP_SYS_ADMIN): add `--cap-add SYS_ADMIN` or `--privileged` to profile.
+#
+# BASE lets a machine without registry access build from a locally made Node 20 image
+# (`docker build --build-arg BASE=my-node20 .`); it needs node, npm and /bin/sh.
 ARG BASE=node:20-bookworm-slim
 
 FROM ${BASE} AS build
 WORKDIR /src
+# Dependencies first: this layer is reused until package*.json change.
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
@@ -19,6 +29,7 @@ COPY web ./web
 RUN npm run build && npm prune --omit=dev
 
 FROM ${BASE}
+ENV NODE_ENV=production
 WORKDIR /opt/vigil
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
