@@ -9,7 +9,7 @@ import { containerScope } from './containers/view.js';
 import { pmcdClientFamily } from './metrics/pmcd-client.js';
 import { MetricTable } from './metrics/table.js';
 import { Sampler, selfFamily } from './sampler.js';
-import { buildServer } from './server.js';
+import { buildServer, type ServerOptions } from './server.js';
 import { DEFAULT_HISTORY_BYTES, DEFAULT_HISTORY_MS, History } from './store/history.js';
 
 export interface AgentOptions extends DiscoveryOptions {
@@ -22,6 +22,8 @@ export interface AgentOptions extends DiscoveryOptions {
   historyBytes?: number;
   /** Limits of the /stream WebSocket (tests lower them). */
   streamLimits?: Partial<StreamLimits>;
+  /** TLS, credentials, CORS, profiling and pmapi limits of the HTTP server (docs/SECURITY.md). */
+  access?: Pick<ServerOptions, 'tls' | 'credentials' | 'corsOrigins' | 'profiling' | 'limits'>;
 }
 
 export interface Agent {
@@ -46,7 +48,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   sampler.on('sample', (sample) => history.record(sample));
   // The container collectors made from `options` share this discovery (one per Roots object).
   const discovery = discoveryFor(options);
-  const app = await buildServer({ table, sampler, containers: containerScope(discovery, table), roots: options, history, streamStats, streamLimits: options.streamLimits });
+  const app = await buildServer({ table, sampler, containers: containerScope(discovery, table), roots: options, history, streamStats, streamLimits: options.streamLimits, ...options.access });
   return {
     table,
     sampler,

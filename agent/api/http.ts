@@ -39,8 +39,14 @@ function preflightMethods(url: string): string | undefined {
   return path === '/metrics' ? 'GET, HEAD, TRACE, OPTIONS' : undefined;
 }
 
+/**
+ * Which browser origins may read the answers: pmproxy's `*` when undefined, else only the listed
+ * ones, which may then send credentials (a browser never sends them to `*`).
+ */
+export type CorsOrigins = readonly string[] | undefined;
+
 /** Installs pmproxy's HTTP behaviour on the root instance (hooks apply to every route). */
-export function installPmproxyHttp(app: FastifyInstance): void {
+export function installPmproxyHttp(app: FastifyInstance, cors?: CorsOrigins): void {
   app.addHook('onRequest', async (request, reply) => {
     if ((request.originalUrl ?? request.url).length >= MAX_URL_LENGTH) {
       return reply.code(414).type('text/html').send(
@@ -50,9 +56,9 @@ export function installPmproxyHttp(app: FastifyInstance): void {
     const method = request.headers['access-control-request-method'];
     if (request.method === 'OPTIONS' && typeof method === 'string') {
       const allowed = preflightMethods(request.url);
-      if (allowed !== undefined) return preflight(request, reply, method, allowed);
+      if (allowed !== undefined) return preflight(request, reply, method, allowed, cors);
     }
-    reply.header('Access-Control-Allow-Origin', '*');
+    allowOrigin(reply, cors, request.headers.origin);
     reply.header('Access-Control-Allow-Headers', ALLOWED_HEADERS.join(', '));
     reply.header('Access-Control-Max-Age', '86400');
     return undefined;
@@ -67,7 +73,7 @@ export function installPmproxyHttp(app: FastifyInstance): void {
  * another method) except that the headers the browser asks for are allowed: Grafana sends
  * X-Grafana-* and Authorization headers, and pmproxy's fixed list makes browsers refuse.
  */
-function preflight(request: FastifyRequest, reply: FastifyReply, method: string, allowed: string): FastifyReply {
+function preflight(request: FastifyRequest, reply: FastifyReply, method: string, allowed: string, cors: CorsOrigins): FastifyReply {
   if (!allowed.split(', ').includes(method.trim().toUpperCase())) return reply.code(405).send();
   const requested = String(request.headers['access-control-request-headers'] ?? '')
     .split(',')
@@ -75,14 +81,30 @@ function preflight(request: FastifyRequest, reply: FastifyReply, method: string,
     .filter((h) => /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(h));
   const headers = [...ALLOWED_HEADERS];
   for (const h of requested) if (!headers.some((known) => known.toLowerCase() === h.toLowerCase())) headers.push(h);
+  if (cors === undefined) reply.header('Access-Control-Allow-Origin', request.headers.origin ?? '*');
+  else allowOrigin(reply, cors, request.headers.origin);
   return reply
     .code(200)
-    .header('Access-Control-Allow-Origin', request.headers.origin ?? '*')
     .header('Access-Control-Allow-Methods', allowed)
     .header('Access-Control-Max-Age', '86400')
     .header('Access-Control-Allow-Headers', headers.join(', '))
     .header('Vary', 'Origin')
     .send();
+}
+
+/**
+ * Access-Control-Allow-Origin: `*`, or the request's origin when it is on the allow-list, which
+ * may then send credentials; another origin gets no CORS headers and the browser hides the answer.
+ */
+function allowOrigin(reply: FastifyReply, cors: CorsOrigins, origin: string | undefined): void {
+  if (cors === undefined) {
+    reply.header('Access-Control-Allow-Origin', '*');
+    return;
+  }
+  reply.header('Vary', 'Origin');
+  if (origin !== undefined && cors.includes(origin)) {
+    reply.header('Access-Control-Allow-Origin', origin).header('Access-Control-Allow-Credentials', 'true');
+  }
 }
 
 export type VerbHandler = (request: FastifyRequest, reply: FastifyReply, pathContext: string | undefined) => Promise<unknown>;

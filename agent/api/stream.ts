@@ -46,7 +46,14 @@ export async function streamPlugin(app: FastifyInstance, options: StreamOptions)
   const connections = new Set<StreamConnection>();
   let serial = 0;
 
-  await app.register(websocket, { options: { maxPayload: HARD_MAX_PAYLOAD } });
+  await app.register(websocket, {
+    options: { maxPayload: HARD_MAX_PAYLOAD },
+    // Replaces the plugin's own, which closes clients with no code: 1001 tells them to reconnect later.
+    preClose: (done) => {
+      for (const connection of connections) connection.close(1001, 'agent shutting down');
+      done();
+    },
+  });
 
   app.get('/stream', { websocket: true }, (socket: StreamSocket, request) => {
     if (connections.size >= limits.connections) {
