@@ -1,0 +1,45 @@
+/**
+ * The agent as the bench drives it: the built CLI as a child (test/support/agent.ts), the names
+ * it serves, and stream subscribers that subscribe like the console does.
+ */
+import WebSocket from 'ws';
+import { mainSubscription } from '../web/src/data/needs.js';
+
+export { startAgentProcess, type AgentProcess } from '../test/support/agent.js';
+
+/** Every metric name the server at `url` serves (pmapi `/pmapi/metric`, both Vigil and pmproxy). */
+export async function servedNames(url: string): Promise<string[]> {
+  const reply = (await (await fetch(`${url}/pmapi/metric`)).json()) as { metrics: Array<{ name: string }> };
+  return reply.metrics.map((m) => m.name);
+}
+
+/** The console's main subscription (overview + containers view), limited to what the agent serves, as the console does. */
+export function consoleMetrics(served: readonly string[]): string[] {
+  return mainSubscription().metrics.filter((m) => served.some((s) => s === m || s.startsWith(`${m}.`)));
+}
+
+/** A WebSocket subscriber; `latencies` collects receipt time − sample time (ms) of every `sample` message. */
+export interface Subscriber {
+  latencies: number[];
+  close(): void;
+}
+
+export async function subscribe(url: string, metrics: readonly string[]): Promise<Subscriber> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/stream`);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const latencies: number[] = [];
+  const subscribed = new Promise<void>((resolve, reject) => {
+    ws.on('message', (data: Buffer) => {
+      const received = Date.now();
+      // Only the head is parsed: 100 subscribers must not make the bench process the bottleneck.
+      const head = data.subarray(0, 120).toString();
+      if (head.includes('"type":"subscribed"')) resolve();
+      else if (head.includes('"type":"error"')) reject(new Error(`the agent refused the subscription: ${data.toString().slice(0, 500)}`));
+      const m = /"type":"sample".*?"t":([\d.]+)/.exec(head);
+      if (m) latencies.push(received - Number(m[1]));
+    });
+  });
+  ws.send(JSON.stringify({ v: 1, type: 'subscribe', id: 'main', metrics, rate: false, history: 0 }));
+  await subscribed;
+  return { latencies, close: () => ws.terminate() };
+}

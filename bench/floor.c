@@ -1,0 +1,48 @@
+/*
+ * The physical floor of a sampling pass: opens, reads to EOF and closes exactly the files (and
+ * lists exactly the directories) the agent did in one pass, once per second, and nothing else.
+ * usage: floor LIST, where each line of LIST is "F|D <times per pass> <path>".
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct entry { char kind; int times; char *path; };
+
+int main(int argc, char **argv) {
+  if (argc != 2) { fprintf(stderr, "usage: floor LIST\n"); return 2; }
+  FILE *list = fopen(argv[1], "r");
+  if (!list) { perror(argv[1]); return 1; }
+  struct entry *entries = NULL;
+  size_t n = 0, cap = 0;
+  char line[8192];
+  while (fgets(line, sizeof line, list)) {
+    char kind; int times; char path[8000];
+    if (sscanf(line, "%c %d %7999[^\n]", &kind, &times, path) != 3) continue;
+    if (n == cap) { cap = cap ? cap * 2 : 1024; entries = realloc(entries, cap * sizeof *entries); }
+    entries[n++] = (struct entry){ kind, times, strdup(path) };
+  }
+  fclose(list);
+  static char buf[1 << 16];
+  struct timespec next;
+  clock_gettime(CLOCK_MONOTONIC, &next);
+  for (;;) {
+    for (size_t i = 0; i < n; i++) {
+      for (int t = 0; t < entries[i].times; t++) {
+        if (entries[i].kind == 'D') {
+          DIR *d = opendir(entries[i].path);
+          if (d) { while (readdir(d)) {} closedir(d); }
+        } else {
+          int fd = open(entries[i].path, O_RDONLY | O_CLOEXEC);
+          if (fd >= 0) { while (read(fd, buf, sizeof buf) > 0) {} close(fd); }
+        }
+      }
+    }
+    next.tv_sec += 1;
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Pieces every bench scenario uses: process CPU and memory from /proc, percentiles, the budget
+ * verdicts, and real cgroups named `vigil-bench-<pid>-<n>`.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TestCgroup } from '../test/support/cgroup.js';
+
+export { sleep };
+
+/** USER_HZ: the unit of utime/stime in /proc/<pid>/stat. */
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** Fields of /proc/<pid>/stat after the command name (index 0 is field 3, `state`). */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined; // the process is gone
+  }
+}
+
+/** CPU seconds (utime + stime) a process has used; 0 once it is gone. */
+export function cpuSeconds(pid: number): number {
+  const f = statFields(pid);
+  return f ? (Number(f[11]) + Number(f[12])) / CLK_TCK : 0;
+}
+
+/** Resident memory in bytes (VmRSS); 0 once the process is gone. */
+export function rssBytes(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Pids whose parent is `ppid` (PCP's PMDAs are pmcd's children). */
+export function childrenOf(ppid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = statFields(Number(entry));
+    if (f && Number(f[1]) === ppid && f[0] !== 'Z') children.push(Number(entry));
+  }
+  return children;
+}
+
+/** A CPU meter over a set of pids: `stop()` gives the CPU seconds they used since `start`, and the wall seconds. */
+export function cpuMeter(pids: readonly number[]): { stop(): { cpu: number; wall: number } } {
+  const c0 = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const t0 = performance.now();
+  return {
+    stop: () => ({ cpu: pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - c0, wall: (performance.now() - t0) / 1000 }),
+  };
+}
+
+/** The q-quantile (0..1) of `values` (nearest rank). */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+export const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
+
+/** One budget's verdict. `lowerIsBetter` budgets pass when value ≤ limit, the others when value ≥ limit. */
+export interface Verdict {
+  budget: string;
+  value: number;
+  limit: number;
+  unit: string;
+  lowerIsBetter: boolean;
+  pass: boolean;
+  /** How far from the limit a miss is, as a factor (2 = twice the limit, or half of it); 1 for a pass. */
+  missedBy: number;
+}
+
+export function verdict(budget: string, value: number, limit: number, unit: string, lowerIsBetter = true): Verdict {
+  const pass = Number.isFinite(value) && (lowerIsBetter ? value <= limit : value >= limit);
+  const missedBy = pass ? 1 : lowerIsBetter ? value / limit : limit / value;
+  const v: Verdict = { budget, value: round(value, 4), limit, unit, lowerIsBetter, pass, missedBy: round(missedBy, 2) };
+  console.log(`  ${pass ? 'PASS' : 'FAIL'}  ${budget}: ${v.value} ${unit} (budget ${lowerIsBetter ? '≤' : '≥'} ${limit} ${unit})` +
+    (pass ? '' : ` — missed by ${v.missedBy}×`));
+  return v;
+}
+
+/** What a scenario hands back: its figures (for benchmarks.json), Markdown for BENCHMARKS.md, and verdicts. */
+export interface ScenarioResult {
+  figures: Record<string, unknown>;
+  markdown: string;
+  verdicts: Verdict[];
+}
+
+export interface BenchOptions {
+  quick: boolean;
+}
+
+/**
+ * `count` real cgroups named `vigil-bench-<pid>-<n>`, in every mounted hierarchy (each v1 one and
+ * unified/), each with the files the kernel gives it; every `sleeperEvery`-th one holds a
+ * sleeping process. `destroy()` kills those processes and removes every directory.
+ */
+export class BenchCgroups {
+  private readonly cgroups: TestCgroup[] = [];
+
+  /** Grows the set to `count` cgroups (names continue from the last one). */
+  async growTo(count: number, sleeperEvery = 10): Promise<void> {
+    for (let n = this.cgroups.length; n < count; n++) {
+      const cgroup = new TestCgroup(`vigil-bench-${process.pid}-${n}`);
+      this.cgroups.push(cgroup);
+      if (n % sleeperEvery === 0) await cgroup.spawn('/bin/sleep', ['3600']);
+    }
+  }
+
+  static async create(count: number, sleeperEvery = 10): Promise<BenchCgroups> {
+    const set = new BenchCgroups();
+    try {
+      await set.growTo(count, sleeperEvery);
+    } catch (error) {
+      await set.destroy();
+      throw error;
+    }
+    return set;
+  }
+
+  get size(): number {
+    return this.cgroups.length;
+  }
+
+  async destroy(): Promise<void> {
+    const failures: string[] = [];
+    for (const cgroup of this.cgroups.splice(0)) {
+      try {
+        await cgroup.destroy();
+      } catch (error) {
+        failures.push((error as Error).message);
+      }
+    }
+    if (failures.length) throw new Error(failures.join('\n'));
+  }
+}
+
+/** Markdown table from a header and rows. */
+export function table(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}

@@ -1,0 +1,43 @@
+/**
+ * The real PCP stack (pmcd + its PMDAs + pmproxy) on loopback, through test/support/pcp.sh: it
+ * starts only what is not already running, and `stop()` stops only what it started.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { childrenOf } from './lib.js';
+
+const PCP_SH = fileURLToPath(new URL('../test/support/pcp.sh', import.meta.url));
+export const PMPROXY = 'http://127.0.0.1:44322';
+
+export interface Pcp {
+  /** pmcd, every PMDA it runs, and pmproxy: the processes whose CPU is the PCP stack's. */
+  pids(): number[];
+  stop(): void;
+}
+
+const pidOf = (name: string): number => Number(readFileSync(`/run/pcp/${name}.pid`, 'utf8').trim());
+
+export function startPcp(): Pcp {
+  const started = execFileSync(PCP_SH, ['start'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  return {
+    pids: () => {
+      const pmcd = pidOf('pmcd');
+      return [pmcd, ...childrenOf(pmcd), pidOf('pmproxy')];
+    },
+    stop: () => {
+      if (started.length) execFileSync(PCP_SH, ['stop', ...started], { stdio: 'inherit' });
+    },
+  };
+}
+
+/** Every metric name pmcd knows (its live PMNS). */
+export function pcpNames(): Set<string> {
+  return new Set(execFileSync('pminfo', ['-h', 'local:'], { encoding: 'utf8', maxBuffer: 64 << 20 }).split('\n').filter(Boolean));
+}
+
+/** A new pmproxy context (one PMAPI context = one pmcd connection, reused by every fetch). */
+export async function pmapiContext(url: string): Promise<number> {
+  const reply = (await (await fetch(`${url}/pmapi/context`)).json()) as { context: number };
+  return reply.context;
+}
