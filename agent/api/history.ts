@@ -43,7 +43,9 @@ export async function historyPlugin(app: FastifyInstance, options: HistoryRouteO
     try {
       const names = list(query.names);
       if (!names?.length) throw new RequestError('bad-request', 'names= is required: comma-separated metric names or PMNS prefixes');
-      const now = Date.now();
+      // Sample times are on the sampler's monotonic clock (timeOrigin + now); windows relative to
+      // "now" must be too, or a step of the wall clock moves them away from every sample.
+      const now = performance.timeOrigin + performance.now();
       const start = parseTime(query.start ?? `-${history.retentionMs}ms`, now, 'start');
       const end = parseTime(query.end ?? 'now', now, 'end');
       if (query.rate !== undefined && query.rate !== '0' && query.rate !== '1') throw new RequestError('bad-request', 'rate= must be 0 or 1');
