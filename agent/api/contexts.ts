@@ -83,7 +83,10 @@ export interface SelectedContainer {
   ref: ContainerRef;
 }
 
-/** One client context: its lifetime, container selection, instance profile and derived metrics. */
+/**
+ * One client context: its lifetime, container selection, instance profile and derived metrics.
+ * Times are the monotonic clock (performance.now()), so a wall-clock step does not expire contexts.
+ */
 export class PmapiContext {
   readonly profile = new InstanceProfile();
   /** Derived metrics by name; null for one whose operands this agent lacks (accepted but never reported, as PCP). */
@@ -129,7 +132,7 @@ export class ContextTable {
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly limit: number) {
-    this.timer = setInterval(() => this.collect(Date.now()), GC_INTERVAL_MS);
+    this.timer = setInterval(() => this.collect(performance.now()), GC_INTERVAL_MS);
     this.timer.unref();
   }
 

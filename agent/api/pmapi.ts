@@ -99,7 +99,7 @@ export class Pmapi {
   /** The context the request names (path or ?context=), renewed; without one pmproxy creates one. */
   context(params: Params, pathContext?: string): PmapiContext {
     const named = pathContext ?? params.get('context');
-    return named === undefined ? this.createContext(params) : this.contexts.get(named, Date.now());
+    return named === undefined ? this.createContext(params) : this.contexts.get(named, performance.now());
   }
 
   createContext(params: Params): PmapiContext {
@@ -107,7 +107,7 @@ export class Pmapi {
     this.identity = readHostIdentity(this.options.roots);
     const spec = parseHostspec(params.get('hostspec') ?? params.get('hostname') ?? 'localhost', this.identity.hostname);
     const container = spec.container === undefined ? undefined : this.findContainer(spec.container);
-    const context = this.contexts.create(polltimeout, spec, Date.now());
+    const context = this.contexts.create(polltimeout, spec, performance.now());
     context.container = container;
     return context;
   }
@@ -115,7 +115,7 @@ export class Pmapi {
   /** A context for one request only (an OpenMetrics scrape): it is not kept and holds no state. */
   scrapeContext(params: Params): PmapiContext {
     const spec = parseHostspec(params.get('hostspec') ?? params.get('hostname') ?? 'localhost', this.identity.hostname);
-    const context = new PmapiContext(0, 0, spec, Date.now());
+    const context = new PmapiContext(0, 0, spec, performance.now());
     if (spec.container !== undefined) context.container = this.findContainer(spec.container);
     return context;
   }
