@@ -38,6 +38,7 @@ export function pcpNames(): Set<string> {
 
 /** A new pmproxy context (one PMAPI context = one pmcd connection, reused by every fetch). */
 export async function pmapiContext(url: string): Promise<number> {
-  const reply = (await (await fetch(`${url}/pmapi/context`)).json()) as { context: number };
+  // Vector asks for 600 s too; the default 5 s lets a context expire while the other server is measured.
+  const reply = (await (await fetch(`${url}/pmapi/context?polltimeout=600`)).json()) as { context: number };
   return reply.context;
 }
