@@ -113,7 +113,14 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
     const sample = new Sample(now);
     const deadline = this.collectorDeadlineMs;
 
-    await Promise.all(this.collectors.map((collector) => this.runOne(collector, sample, now, deadline)));
+    // Most collectors read synchronously; between two of them the event loop gets a turn, so an
+    // HTTP request waits for one collector at most, not for the whole pass.
+    const runs: Array<Promise<void>> = [];
+    for (const collector of this.collectors) {
+      runs.push(this.runOne(collector, sample, now, deadline));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(runs);
     try {
       this.derive?.(sample);
     } catch (error) {
