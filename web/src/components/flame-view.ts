@@ -215,7 +215,9 @@ export class FlameView extends LitElement {
         if (this.profile?.id !== p.id) return;
         if (status.state === 'error') throw new Error(status.error ?? 'the profile failed');
         const tree = callTree(await (await fetch(`${p.url}/profile/${p.id}/tree`, { cache: 'no-store' })).json());
-        const done = status.state !== 'running';
+        // 'processing' (perf has stopped, its output is still being parsed) is not finished yet:
+        // stopping there would show a tree without its last samples, or none at all.
+        const done = status.state === 'done' || status.state === 'cancelled';
         const cost = status.perfCpuPercent !== undefined ? `, perf used ${status.perfCpuPercent} % of a CPU` : '';
         this.profile = {
           ...p,
