@@ -74,7 +74,7 @@ export class VectorFlameGraphTask implements ContextMetric {
         return `ERROR ${profile.error ?? 'the profile failed'}`;
       case 'done':
       case 'cancelled': {
-        const now = Date.now();
+        const now = performance.now();
         task.doneSeenAt ??= now;
         if (now - task.doneSeenAt > DONE_HOLD_MS) {
           this.tasks.delete(context.id);
@@ -100,9 +100,9 @@ export class VectorFlameGraphTask implements ContextMetric {
       pending: {
         seconds: Math.min(asked, this.profiler.limits.maxSeconds),
         target: context.container ? { kind: 'container', container: context.container.id } : { kind: 'host' },
-        since: Date.now(),
+        since: performance.now(),
       },
-      updatedAt: Date.now(),
+      updatedAt: performance.now(),
     };
     this.tasks.set(context.id, task);
     this.tryStart(context.id, task);
@@ -116,16 +116,16 @@ export class VectorFlameGraphTask implements ContextMetric {
       task.pending = undefined;
       task.profileId = profile.id;
     } catch (error) {
-      if (error instanceof ProfileError && error.status === 503 && Date.now() - pending.since < PENDING_MAX_MS) return;
+      if (error instanceof ProfileError && error.status === 503 && performance.now() - pending.since < PENDING_MAX_MS) return;
       task.pending = undefined;
       task.error = (error as Error).message;
     }
-    task.updatedAt = Date.now();
+    task.updatedAt = performance.now();
   }
 
   /** Contexts come and go without telling context metrics: drop tasks untouched for an hour. */
   private forgetStale(): void {
-    const old = Date.now() - 3600_000;
+    const old = performance.now() - 3600_000;
     for (const [id, task] of this.tasks) if (task.updatedAt < old) this.tasks.delete(id);
   }
 }

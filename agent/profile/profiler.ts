@@ -84,12 +84,15 @@ function monotonicSeconds(): number {
 export class Profile {
   state: ProfileState = 'running';
   error?: string;
+  /** Wall-clock start, for display only; durations and ages use the monotonic clock below. */
   readonly startedAt = Date.now();
+  private readonly startedMono = performance.now();
+  /** Monotonic (performance.now()), so a wall-clock step neither stretches nor expires a profile. */
   endedAt?: number;
   /** Samples of the idle task (pid 0): the CPU had nothing to run. Counted, never drawn. */
   idleSamples = 0;
-  /** Live profiles: when a client last asked about it (ms, Date.now()). */
-  askedAt = Date.now();
+  /** Live profiles: when a client last asked about it (ms, performance.now()). */
+  askedAt = performance.now();
   run?: PerfRun;
   /** Filled as samples arrive (one-shot). */
   private readonly stacks = new FoldedStacks();
@@ -130,7 +133,7 @@ export class Profile {
   }
 
   get elapsedSeconds(): number {
-    return ((this.endedAt ?? Date.now()) - this.startedAt) / 1000;
+    return ((this.endedAt ?? performance.now()) - this.startedMono) / 1000;
   }
 
   /** CPU perf has used for this profile, seconds (read from /proc about once a second). */
@@ -143,7 +146,7 @@ export class Profile {
     this.run = undefined;
     this.state = state;
     this.error = error;
-    this.endedAt = Date.now();
+    this.endedAt = performance.now();
   }
 }
 
@@ -198,7 +201,7 @@ export class Profiler {
     const target = resolveTarget(targetRequest, this.options);
     const existing = [...this.profiles.values()].find((p) => p.live && p.state === 'running' && p.target.perfCgroup === target.perfCgroup);
     if (existing) {
-      existing.askedAt = Date.now();
+      existing.askedAt = performance.now();
       return existing;
     }
     const hz = this.checkNumber('frequency', frequency ?? this.limits.liveFrequency, 1, this.limits.maxFrequency, true);
@@ -217,7 +220,7 @@ export class Profiler {
   /** A profile by id; asking about a live one keeps it running. */
   get(id: string): Profile | undefined {
     const profile = this.profiles.get(id);
-    if (profile?.live) profile.askedAt = Date.now();
+    if (profile?.live) profile.askedAt = performance.now();
     return profile;
   }
 
@@ -315,7 +318,7 @@ export class Profiler {
 
   /** Stops live profiles nobody asks about and drops old results. */
   private sweep(): void {
-    const idleSince = Date.now() - this.limits.liveIdleSeconds * 1000;
+    const idleSince = performance.now() - this.limits.liveIdleSeconds * 1000;
     for (const profile of this.profiles.values()) {
       if (profile.live && profile.state === 'running' && profile.askedAt < idleSince) {
         log.info('live profile stopped: no client asked for it', { id: profile.id, idleSeconds: this.limits.liveIdleSeconds });
@@ -327,7 +330,7 @@ export class Profiler {
   }
 
   private prune(): void {
-    const expired = Date.now() - this.limits.finishedTtlSeconds * 1000;
+    const expired = performance.now() - this.limits.finishedTtlSeconds * 1000;
     const finished = [...this.profiles.values()].filter((p) => p.endedAt !== undefined).sort((a, b) => a.endedAt! - b.endedAt!);
     for (const [i, profile] of finished.entries()) {
       const stoppedLive = profile.live;
