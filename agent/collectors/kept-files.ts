@@ -1,0 +1,109 @@
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { errorCode, readFd, readText, tolerant } from './read.js';
+import type { CollectContext } from './types.js';
+
+/**
+ * The process's budget of kept descriptors. The descriptor table is the process's, shared with
+ * sockets (API clients, stream subscribers) and everything else, so every KeptFiles draws on one
+ * budget, by default half the soft RLIMIT_NOFILE.
+ */
+export class FdBudget {
+  held = 0;
+  constructor(readonly limit: number) {}
+}
+
+/**
+ * Half of `Max open files` (the soft limit) from /proc/self/limits. Node raises the soft limit
+ * to the hard one at start-up, so this is read once, on first use. Unknown: 1024, the usual default.
+ */
+export function keptFileLimit(limits: string): number {
+  const soft = /^Max open files\s+(\d+|unlimited)\s/m.exec(limits)?.[1];
+  if (soft === 'unlimited') return 1 << 20;
+  return Math.floor((soft === undefined ? 1024 : Number(soft)) / 2);
+}
+
+let processBudget: FdBudget | undefined;
+
+/** This process's budget; the agent's own limits, whatever `--procfs` points at. */
+export function processFdBudget(): FdBudget {
+  processBudget ??= new FdBudget(keptFileLimit(readFileSync('/proc/self/limits', 'utf8')));
+  return processBudget;
+}
+
+/**
+ * Kernel files read every pass through descriptors kept open between passes. A seq_file (every
+ * cgroup interface file, /proc/stat, /proc/<pid>/stat…) builds its text afresh on a read at
+ * offset 0, so a pread at 0 on a kept descriptor reads what a fresh open would, without the
+ * open and close. Regular files do not work that way (an unlinked or replaced file still reads
+ * its old bytes), so only files on kernel filesystems belong here.
+ *
+ * Bounded twice: by the budget (beyond it files are opened, read and closed as before), and by
+ * sweep(), which closes what the latest pass did not read, so a removed cgroup or a file nobody
+ * wants any more does not hold a descriptor. Holding one does not stop a cgroup's owner from
+ * removing it; reads on it then fail with ENODEV, which the error policy treats as gone.
+ *
+ * Not free: an open seq_file keeps its page-sized kernel buffer, about 5 KB of unreclaimable
+ * kernel memory per descriptor here (charged to the agent's memory cgroup), so 10,000 kept
+ * files hold about 50 MB that open/read/close would not.
+ */
+export class KeptFiles {
+  private readonly kept = new Map<string, { fd: number; pass: number }>();
+  private pass = 0;
+  /** Reads that found their file gone (ENOENT at open, ENODEV on a kept descriptor). */
+  vanished = 0;
+
+  constructor(private readonly budget: FdBudget = processFdBudget()) {}
+
+  get size(): number {
+    return this.kept.size;
+  }
+
+  /** Like readOptional (read.ts): gone → undefined, EACCES/EPERM → ctx.unreadable, else throws. */
+  readOptional(path: string, ctx: CollectContext | undefined, seqFile: boolean): string | undefined {
+    return tolerant(path, ctx, (p) => this.read(p, seqFile));
+  }
+
+  /** Like readText (read.ts), from a kept descriptor when the budget allows. */
+  read(path: string, seqFile: boolean): string {
+    try {
+      const file = this.kept.get(path) ?? this.keep(path);
+      if (file === undefined) return readText(path, seqFile);
+      file.pass = this.pass;
+      try {
+        return readFd(file.fd, seqFile);
+      } catch (error) {
+        this.forget(path, file.fd);
+        throw error;
+      }
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === 'ENOENT' || code === 'ENODEV') this.vanished++;
+      throw error;
+    }
+  }
+
+  /** Closes every descriptor not read since the previous sweep: call it once a pass. */
+  sweep(): void {
+    for (const [path, file] of this.kept) if (file.pass !== this.pass) this.forget(path, file.fd);
+    this.pass++;
+  }
+
+  /** Closes every descriptor. */
+  close(): void {
+    for (const [path, file] of this.kept) this.forget(path, file.fd);
+  }
+
+  private keep(path: string): { fd: number; pass: number } | undefined {
+    if (this.budget.held >= this.budget.limit) return undefined;
+    const file = { fd: openSync(path, 'r'), pass: this.pass };
+    this.kept.set(path, file);
+    this.budget.held++;
+    return file;
+  }
+
+  private forget(path: string, fd: number): void {
+    this.kept.delete(path);
+    this.budget.held--;
+    closeSync(fd);
+  }
+}
