@@ -4,13 +4,14 @@ import { cgroupMounts, distinctHierarchies, parseMountInfo, type CgroupMount } f
 import { parseProcCgroups, type Subsystem } from '../parsers/proc-cgroups.js';
 import type { SampleWriter } from '../store/sample.js';
 import { cpuacctFromV1, cpuFromV2, cpuschedFromV1, cpusetFromV1, cpusetFromV2 } from './cgroup-cpu.js';
-import { walkCgroups, type CgroupDir } from './cgroup-dir.js';
+import type { CgroupDir } from './cgroup-dir.js';
 import { blkioFromV1, blockDeviceNames, ioFromV2 } from './cgroup-io.js';
 import { hugetlbFrom, memoryFromV1, memoryFromV2 } from './cgroup-memory.js';
 import { netclassFromV1 } from './cgroup-netclass.js';
 import { pidsFrom } from './cgroup-pids.js';
 import { pressureFromV2 } from './cgroup-pressure.js';
 import type { CgroupSink } from './cgroup-sink.js';
+import { CgroupTrees } from './cgroup-tree.js';
 import { readOptional, readText } from './read.js';
 import type { Collector, Roots } from './types.js';
 
@@ -50,10 +51,12 @@ export function hierarchyPath(mountPoint: string, sysfs: string): string {
 export function cgroupCollector(roots: Roots): Collector {
   // Container ids by cgroup name, kept for the cgroups seen in the latest pass.
   let containers = new Map<string, string>();
+  const trees = new CgroupTrees();
   return {
     name: 'cgroup',
     family: cgroupFamily,
     async collect(out, ctx) {
+      trees.beginPass();
       const subsystems = parseProcCgroups(readOptional(`${roots.procfs}/cgroups`, ctx) ?? '');
       const mounts = cgroupMounts(
         parseMountInfo(readText(`${roots.procfs}/self/mountinfo`)),
@@ -87,7 +90,8 @@ export function cgroupCollector(roots: Roots): Collector {
         if (controllers.length === 0) continue;
         const names = new Set<string>();
         for (const c of controllers) inV1.set(c, names);
-        await walkCgroups(hierarchyPath(h.mountPoint, roots.sysfs), ctx, (dir) => {
+        const count = subsystems.find((s) => s.name === controllers[0])?.numCgroups;
+        await trees.tree(hierarchyPath(h.mountPoint, roots.sysfs)).visit(ctx, count, (dir) => {
           for (const c of controllers) V1_READERS[c]!(dir, sink);
           names.add(dir.name);
         });
@@ -96,7 +100,7 @@ export function cgroupCollector(roots: Roots): Collector {
       const unified = hierarchies.find((h) => h.version === 2);
       if (!unified) return;
       const yields = (controller: string, cgroup: string): boolean => inV1.get(controller)?.has(cgroup) === true;
-      await walkCgroups(hierarchyPath(unified.mountPoint, roots.sysfs), ctx, (dir) => {
+      await trees.tree(hierarchyPath(unified.mountPoint, roots.sysfs)).visit(ctx, undefined, (dir) => {
         const acct = !yields('cpuacct', dir.name);
         const sched = !yields('cpu', dir.name);
         if (acct || sched) cpuFromV2(dir, sink, acct, sched);
