@@ -14,20 +14,25 @@ const CGROUP2_SUPER_MAGIC = 0x63677270;
  */
 export const REWALK_EVERY = 10;
 
-/** `nr_descendants` of a cgroup2 `cgroup.stat`: every live cgroup below this one. */
-function nrDescendants(stat: string | undefined): string | undefined {
-  return stat === undefined ? undefined : /^nr_descendants (\d+)$/m.exec(stat)?.[1];
+/** The live cgroups a cgroup2 `cgroup.stat` counts: `nr_descendants`, and the cgroup itself. */
+function cgroupsCounted(stat: string | undefined): number | undefined {
+  const descendants = stat === undefined ? undefined : /^nr_descendants (\d+)$/m.exec(stat)?.[1];
+  return descendants === undefined ? undefined : Number(descendants) + 1;
 }
 
 /**
  * One mounted hierarchy's cgroups as the latest walk found them (instance names, paths, file
  * sets), so that a pass reads their files without listing every directory again: at 1000
  * cgroups the listings cost as much as the reads. The tree is walked again when it may have
- * changed: when its count of cgroups moved (`num_cgroups` in /proc/cgroups for a v1 hierarchy,
- * which mkdir raises at once; `nr_descendants` of the root's `cgroup.stat` for cgroup2, which
- * mkdir and rmdir move at once), when a read found a cgroup gone (a v1 rmdir lowers
- * num_cgroups only once the kernel frees the cgroup, which may be much later), and every
- * REWALK_EVERY passes regardless.
+ * changed:
+ * - when the kernel counts a different number of cgroups than the walk found: mkdir raises
+ *   `num_cgroups` (/proc/cgroups, v1) and `nr_descendants` (the root's `cgroup.stat`, cgroup2)
+ *   at once. A v1 rmdir lowers num_cgroups only when the kernel frees the cgroup, maybe much
+ *   later (memory cgroups linger while they hold page cache); until then the counts differ and
+ *   the hierarchy is walked every pass, since a late free could hide a mkdir from a count
+ *   that is merely compared with the previous one.
+ * - when a read found a cgroup gone (a cgroup removed and another made between two passes);
+ * - every REWALK_EVERY passes regardless.
  *
  * Only a real cgroup filesystem is cached and read through kept descriptors. A fixture tree
  * on disk has no counts that move and regular files that a kept descriptor would read stale,
@@ -35,8 +40,8 @@ function nrDescendants(stat: string | undefined): string | undefined {
  */
 export class CgroupTree {
   private listed: readonly CgroupDir[] = [];
-  /** The count the latest walk saw; undefined before the first walk and after a vanished read. */
-  private walkedAt: string | undefined;
+  /** No walk yet, or a read found a cgroup of the latest walk gone. */
+  private stale = true;
   private passesSinceWalk = 0;
   /** Walks made so far (tests count them). */
   walks = 0;
@@ -64,19 +69,19 @@ export class CgroupTree {
       this.walks++;
       return walkCgroups(this.path, ctx, visit);
     }
-    const changeCount = this.cgroup2 ? nrDescendants(reader(`${this.path}/cgroup.stat`, ctx)) : count?.toString();
+    const counted = this.cgroup2 ? cgroupsCounted(reader(`${this.path}/cgroup.stat`, ctx)) : count;
     const vanishedBefore = this.kept.vanished;
-    if (this.mayHaveChanged(changeCount)) await this.walk(ctx, reader, changeCount, visit);
+    if (this.mayHaveChanged(counted)) await this.walk(ctx, reader, visit);
     else await this.revisit(ctx, reader, visit);
     // A cgroup went away since the walk: the list is stale, whatever the count says.
-    if (this.kept.vanished !== vanishedBefore) this.walkedAt = undefined;
+    if (this.kept.vanished !== vanishedBefore) this.stale = true;
   }
 
-  private mayHaveChanged(changeCount: string | undefined): boolean {
-    return changeCount === undefined || changeCount !== this.walkedAt || ++this.passesSinceWalk >= REWALK_EVERY;
+  private mayHaveChanged(counted: number | undefined): boolean {
+    return this.stale || counted !== this.listed.length || ++this.passesSinceWalk >= REWALK_EVERY;
   }
 
-  private async walk(ctx: CollectContext, reader: CgroupFileReader, changeCount: string | undefined, visit: (dir: CgroupDir) => void): Promise<void> {
+  private async walk(ctx: CollectContext, reader: CgroupFileReader, visit: (dir: CgroupDir) => void): Promise<void> {
     const found: CgroupDir[] = [];
     this.walks++;
     await walkCgroups(this.path, ctx, (dir) => {
@@ -84,7 +89,7 @@ export class CgroupTree {
       visit(dir);
     }, reader);
     this.listed = found;
-    this.walkedAt = changeCount;
+    this.stale = false;
     this.passesSinceWalk = 0;
   }
 
