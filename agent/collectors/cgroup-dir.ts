@@ -86,18 +86,24 @@ export async function walkCgroups(
 ): Promise<void> {
   const pending: Array<readonly [relative: string, path: string]> = [['', mountPath]];
   const slices = new Slices();
+  // Most cgroups of a hierarchy have the same files: one Set for each distinct list keeps a
+  // cached walk of thousands of cgroups small.
+  const fileSets = new Map<string, ReadonlySet<string>>();
   while (pending.length > 0) {
     const [relative, path] = pending.pop()!;
     const entries = listDirEntries(path, ctx);
     if (entries.length === 0) continue;
-    const files = new Set<string>();
+    const files: string[] = [];
     const children: string[] = [];
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       if (entry.isDirectory()) children.push(entry.name);
-      else files.add(entry.name);
+      else files.push(entry.name);
     }
-    visit(new CgroupDir(cgroupInstanceName(relative), path, files, ctx, reader));
+    const key = files.join('/');
+    let fileSet = fileSets.get(key);
+    if (fileSet === undefined) fileSets.set(key, (fileSet = new Set(files)));
+    visit(new CgroupDir(cgroupInstanceName(relative), path, fileSet, ctx, reader));
     for (let i = children.length - 1; i >= 0; i--) pending.push([`${relative}/${children[i]}`, `${path}/${children[i]}`]);
     await slices.next();
   }
