@@ -1,4 +1,4 @@
-import { statfsSync } from 'node:fs';
+import { statSync, statfsSync } from 'node:fs';
 import { CgroupDir, Slices, walkCgroups, type CgroupFileReader } from './cgroup-dir.js';
 import { KeptFiles } from './kept-files.js';
 import type { CollectContext } from './types.js';
@@ -25,12 +25,15 @@ function cgroupsCounted(stat: string | undefined): number | undefined {
  * sets), so that a pass reads their files without listing every directory again: at 1000
  * cgroups the listings cost as much as the reads. The tree is walked again when it may have
  * changed:
- * - when the kernel counts a different number of cgroups than the walk found: mkdir raises
- *   `num_cgroups` (/proc/cgroups, v1) and `nr_descendants` (the root's `cgroup.stat`, cgroup2)
- *   at once. A v1 rmdir lowers num_cgroups only when the kernel frees the cgroup, maybe much
- *   later (memory cgroups linger while they hold page cache); until then the counts differ and
- *   the hierarchy is walked every pass, since a late free could hide a mkdir from a count
- *   that is merely compared with the previous one.
+ * - when a cgroup directory's link count (2 plus its subdirectories, which mkdir and rmdir
+ *   below it move at once) differs from what the walk found. Stat'ing every directory costs
+ *   a third of listing it, and is skipped while the kernel's count of cgroups agreed with
+ *   the walk's on this pass and the one before: `num_cgroups` (/proc/cgroups, v1) and
+ *   `nr_descendants` (the root's `cgroup.stat`, cgroup2) rise at once on mkdir. They often
+ *   disagree for long: a v1 rmdir lowers num_cgroups only when the kernel frees the cgroup
+ *   (memory cgroups linger while they hold page cache), and num_cgroups counts the whole
+ *   hierarchy where the mount shows a subtree. While they disagree, a free can hide a mkdir
+ *   from the count, which is why one agreeing pass is not enough.
  * - when a read found a cgroup gone (a cgroup removed and another made between two passes);
  * - every REWALK_EVERY passes regardless.
  *
@@ -40,8 +43,12 @@ function cgroupsCounted(stat: string | undefined): number | undefined {
  */
 export class CgroupTree {
   private listed: readonly CgroupDir[] = [];
+  /** Subdirectories of each listed cgroup as the walk found them, in the same order. */
+  private subdirs: readonly number[] = [];
   /** No walk yet, or a read found a cgroup of the latest walk gone. */
   private stale = true;
+  /** The kernel's count of cgroups agreed with the list on the previous pass. */
+  private agreed = false;
   private passesSinceWalk = 0;
   /** Walks made so far (tests count them). */
   walks = 0;
@@ -71,24 +78,51 @@ export class CgroupTree {
     }
     const counted = this.cgroup2 ? cgroupsCounted(reader(`${this.path}/cgroup.stat`, ctx)) : count;
     const vanishedBefore = this.kept.vanished;
-    if (this.mayHaveChanged(counted)) await this.walk(ctx, reader, visit);
+    if (await this.mayHaveChanged(counted)) await this.walk(ctx, reader, counted, visit);
     else await this.revisit(ctx, reader, visit);
     // A cgroup went away since the walk: the list is stale, whatever the count says.
     if (this.kept.vanished !== vanishedBefore) this.stale = true;
   }
 
-  private mayHaveChanged(counted: number | undefined): boolean {
-    return this.stale || counted !== this.listed.length || ++this.passesSinceWalk >= REWALK_EVERY;
+  private async mayHaveChanged(counted: number | undefined): Promise<boolean> {
+    if (this.stale || ++this.passesSinceWalk >= REWALK_EVERY) return true;
+    const agrees = counted === this.listed.length;
+    const trusted = agrees && this.agreed;
+    this.agreed = agrees;
+    return !trusted && (await this.subdirsChanged());
   }
 
-  private async walk(ctx: CollectContext, reader: CgroupFileReader, visit: (dir: CgroupDir) => void): Promise<void> {
+  /** Whether a listed cgroup gained or lost a subdirectory (or went away) since the walk. */
+  private async subdirsChanged(): Promise<boolean> {
+    const slices = new Slices();
+    for (let i = 0; i < this.listed.length; i++) {
+      try {
+        const stat = statSync(this.listed[i]!.path, { throwIfNoEntry: false });
+        if (stat === undefined || stat.nlink - 2 !== this.subdirs[i]) return true;
+      } catch {
+        // Whatever it is, the walk meets it too and applies the error policy.
+        return true;
+      }
+      await slices.next();
+    }
+    return false;
+  }
+
+  private async walk(ctx: CollectContext, reader: CgroupFileReader, counted: number | undefined, visit: (dir: CgroupDir) => void): Promise<void> {
     const found: CgroupDir[] = [];
     this.walks++;
     await walkCgroups(this.path, ctx, (dir) => {
       found.push(dir);
       visit(dir);
     }, reader);
+    const subdirs = new Map<string, number>();
+    for (const dir of found) {
+      const parent = dir.path.slice(0, dir.path.lastIndexOf('/'));
+      subdirs.set(parent, (subdirs.get(parent) ?? 0) + 1);
+    }
     this.listed = found;
+    this.subdirs = found.map((dir) => subdirs.get(dir.path) ?? 0);
+    this.agreed = counted === found.length;
     this.stale = false;
     this.passesSinceWalk = 0;
   }
