@@ -63,21 +63,37 @@ export class KeptFiles {
     return tolerant(path, ctx, (p) => this.read(p, seqFile));
   }
 
-  /** Like readText (read.ts), from a kept descriptor when the budget allows. */
+  /**
+   * Like readText (read.ts), from a kept descriptor when the budget allows. A kept descriptor
+   * whose file was removed is let go and the path opened again, once: a cgroup removed and made
+   * again under the same name (a restarted systemd service) reads on without a gap.
+   */
   read(path: string, seqFile: boolean): string {
     try {
-      const file = this.kept.get(path) ?? this.keep(path);
-      if (file === undefined) return readText(path, seqFile);
-      file.pass = this.pass;
-      try {
-        return readFd(file.fd, seqFile);
-      } catch (error) {
-        this.forget(path, file.fd);
-        throw error;
+      const kept = this.kept.get(path);
+      if (kept !== undefined) {
+        try {
+          return this.readKept(path, kept, seqFile);
+        } catch (error) {
+          if (errorCode(error) !== 'ENODEV') throw error;
+          this.vanished++;
+        }
       }
+      const file = this.keep(path);
+      return file === undefined ? readText(path, seqFile) : this.readKept(path, file, seqFile);
     } catch (error) {
       const code = errorCode(error);
       if (code === 'ENOENT' || code === 'ENODEV') this.vanished++;
+      throw error;
+    }
+  }
+
+  private readKept(path: string, file: { fd: number; pass: number }, seqFile: boolean): string {
+    file.pass = this.pass;
+    try {
+      return readFd(file.fd, seqFile);
+    } catch (error) {
+      this.forget(path, file.fd);
       throw error;
     }
   }

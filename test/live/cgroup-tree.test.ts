@@ -126,6 +126,20 @@ describe('cgroup trees on this host', () => {
     trees.kept.close();
   });
 
+  it('a cgroup removed and made again under the same name reads on in the same pass', { skip: !v2 && 'no cgroup2 hierarchy' }, async () => {
+    const cg = new TestCgroup();
+    cgroups.push(cg);
+    const root = cg.unified;
+    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)));
+    const a = mkdir(`${root}/a`);
+    assert.equal((await pass(trees, root, undefined, 'cgroup.type')).get('/a'), 'domain\n');
+    rmdir(a);
+    mkdir(a);
+    assert.equal((await pass(trees, root, undefined, 'cgroup.type')).get('/a'), 'domain\n', 'read from the new /a, not lost with the old descriptor');
+    assert.equal(fdsUnder(a), 1, 'one descriptor, on the new /a');
+    trees.kept.close();
+  });
+
   it('keeps no more descriptors than its budget, and still reads every file', { skip: !v2 && 'no cgroup2 hierarchy' }, async () => {
     const cg = new TestCgroup();
     cgroups.push(cg);
