@@ -84,6 +84,7 @@ export class CgroupTree {
     if (this.kept.vanished !== vanishedBefore) this.stale = true;
   }
 
+  /** Once a pass: counts the pass and remembers whether the count agreed. */
   private async mayHaveChanged(counted: number | undefined): Promise<boolean> {
     if (this.stale || ++this.passesSinceWalk >= REWALK_EVERY) return true;
     const agrees = counted === this.listed.length;

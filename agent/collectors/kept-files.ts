@@ -14,7 +14,8 @@ export class FdBudget {
 
 /**
  * Half of `Max open files` (the soft limit) from /proc/self/limits. Node raises the soft limit
- * to the hard one at start-up, so this is read once, on first use. Unknown: 1024, the usual default.
+ * to the hard one at start-up, so this is read once, on first use. Not found: half of 1024, the
+ * usual soft limit.
  */
 export function keptFileLimit(limits: string): number {
   const soft = /^Max open files\s+(\d+|unlimited)\s/m.exec(limits)?.[1];
@@ -38,8 +39,8 @@ export function processFdBudget(): FdBudget {
  * its old bytes), so only files on kernel filesystems belong here.
  *
  * Bounded twice: by the budget (beyond it files are opened, read and closed as before), and by
- * sweep(), which closes what the latest pass did not read, so a removed cgroup or a file nobody
- * wants any more does not hold a descriptor. Holding one does not stop a cgroup's owner from
+ * sweep(), called once a pass, which closes what was not read since the previous sweep, so a
+ * removed cgroup or a file nobody wants any more does not hold a descriptor. Holding one does not stop a cgroup's owner from
  * removing it; reads on it then fail with ENODEV, which the error policy treats as gone.
  *
  * Not free: an open seq_file keeps its page-sized kernel buffer, about 5 KB of unreclaimable
