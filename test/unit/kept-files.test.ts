@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FdBudget, KeptFiles, keptFileLimit } from '../../agent/collectors/kept-files.js';
+import { FdBudget, KEPT_FILES_MAX, KeptFiles, keptFileLimit } from '../../agent/collectors/kept-files.js';
 import { readText } from '../../agent/collectors/read.js';
 
 // KeptFiles on this machine's /proc (no root needed): seq_files re-read through kept descriptors.
@@ -20,11 +20,13 @@ function fdsOn(path: string): number {
   return count;
 }
 
-test('the budget is half the soft "Max open files" limit', () => {
+test('the budget is half the soft "Max open files" limit, and no more than KEPT_FILES_MAX', () => {
   const limits = readFileSync('/proc/self/limits', 'utf8');
-  assert.equal(keptFileLimit(limits), Math.floor(Number(/^Max open files\s+(\d+)/m.exec(limits)![1]) / 2));
-  assert.equal(keptFileLimit('Max open files            20000                40000                files     \n'), 10000);
-  assert.equal(keptFileLimit('Max open files            unlimited            unlimited            files     \n'), 1 << 20);
+  const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)![1]);
+  assert.equal(keptFileLimit(limits), Math.min(Math.floor(soft / 2), KEPT_FILES_MAX));
+  assert.equal(keptFileLimit('Max open files            2000                 4000                 files     \n'), 1000);
+  assert.equal(keptFileLimit('Max open files            1048576              1048576              files     \n'), KEPT_FILES_MAX);
+  assert.equal(keptFileLimit('Max open files            unlimited            unlimited            files     \n'), KEPT_FILES_MAX);
   assert.equal(keptFileLimit(''), 512);
 });
 
