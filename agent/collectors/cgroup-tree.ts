@@ -86,7 +86,8 @@ export class CgroupTree {
 
   /** Once a pass: counts the pass and remembers whether the count agreed. */
   private async mayHaveChanged(counted: number | undefined): Promise<boolean> {
-    if (this.stale || ++this.passesSinceWalk >= REWALK_EVERY) return true;
+    // An empty list is a hierarchy directory that was not there: nothing to stat, so look again.
+    if (this.stale || this.listed.length === 0 || ++this.passesSinceWalk >= REWALK_EVERY) return true;
     const agrees = counted === this.listed.length;
     const trusted = agrees && this.agreed;
     this.agreed = agrees;

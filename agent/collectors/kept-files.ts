@@ -51,8 +51,9 @@ export function processFdBudget(): FdBudget {
  *
  * Bounded twice: by the budget (beyond it files are opened, read and closed as before), and by
  * sweep(), called once a pass, which closes what was not read since the previous sweep, so a
- * removed cgroup or a file nobody wants any more does not hold a descriptor. Holding one does not stop a cgroup's owner from
- * removing it; reads on it then fail with ENODEV, which the error policy treats as gone.
+ * removed cgroup or a file nobody wants any more does not hold a descriptor. Holding one does
+ * not stop a cgroup's owner from removing it; reads on it then fail with ENODEV, which the
+ * error policy treats as gone.
  *
  * Not free: an open seq_file keeps its page-sized kernel buffer, about 5 KB of unreclaimable
  * kernel memory per descriptor (measured on this kernel: 10,000 kept cgroup files, 49 MB of

@@ -140,6 +140,19 @@ describe('cgroup trees on this host', () => {
     trees.kept.close();
   });
 
+  it('a hierarchy directory that was gone at a walk is walked again when it is back', { skip: !v2 && 'no cgroup2 hierarchy' }, async () => {
+    const cg = new TestCgroup();
+    cgroups.push(cg);
+    const x = mkdir(`${cg.unified}/x`);
+    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)));
+    trees.tree(x);
+    rmdir(x);
+    assert.deepEqual([...(await pass(trees, x, undefined, 'cgroup.type')).keys()], []);
+    mkdir(x);
+    assert.deepEqual([...(await pass(trees, x, undefined, 'cgroup.type')).keys()], ['/']);
+    trees.kept.close();
+  });
+
   it('keeps no more descriptors than its budget, and still reads every file', { skip: !v2 && 'no cgroup2 hierarchy' }, async () => {
     const cg = new TestCgroup();
     cgroups.push(cg);

@@ -52,10 +52,11 @@ test('a file longer than the read buffer reads whole through a kept descriptor, 
   const fresh = readText(path);
   assert.ok(fresh.length > 64 * 1024, `smaps is ${fresh.length} bytes, not enough to need a second read`);
   for (let n = 0; n < 3; n++) {
+    // The process maps more memory as it runs, so the length moves; the shape must not.
     const text = kept.read(path, false);
-    assert.ok(text.endsWith('\n'));
-    assert.ok(Math.abs(text.length - fresh.length) < fresh.length / 10, `read ${text.length} bytes, a fresh open ${fresh.length}`);
-    assert.deepEqual(keys(text).slice(0, 20), keys(fresh).slice(0, 20));
+    assert.ok(text.length > 64 * 1024, `read ${text.length} bytes, not the whole file`);
+    assert.deepEqual(keys(text).slice(0, 20), keys(fresh).slice(0, 20), 'from offset 0');
+    assert.match(text.slice(-200), /\nVmFlags:[^\n]*\n$/, 'to the end of the last mapping');
   }
   kept.close();
 });
