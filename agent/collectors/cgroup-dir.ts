@@ -6,6 +6,8 @@ import type { CollectContext } from './types.js';
 /** How a cgroup's interface file is read, with readOptional's error policy; see CgroupTree for a cheaper one. */
 export type CgroupFileReader = (path: string, ctx: CollectContext) => string | undefined;
 
+const always = (): boolean => true;
+
 const readEachTime: CgroupFileReader = (path, ctx) => readOptional(path, ctx, true);
 
 /**
@@ -14,6 +16,9 @@ const readEachTime: CgroupFileReader = (path, ctx) => readOptional(path, ctx, tr
  * controller offers differs between v1 and v2, kernel versions, the root and other cgroups.
  */
 export class CgroupDir {
+  /** Whether a file is worth reading in this pass (collection on demand); files it refuses read as absent. */
+  need: (file: string) => boolean = always;
+
   constructor(
     /** Instance name: `/`, `/docker/<id>`. */
     readonly name: string,
@@ -25,7 +30,7 @@ export class CgroupDir {
 
   /** The file's text; undefined when the cgroup has no such file or vanished since the walk listed it. */
   read(file: string): string | undefined {
-    return this.files.has(file) ? this.reader(`${this.path}/${file}`, this.ctx) : undefined;
+    return this.files.has(file) && this.need(file) ? this.reader(`${this.path}/${file}`, this.ctx) : undefined;
   }
 
   /** The file parsed; a file the parser cannot make sense of throws, naming the file. */

@@ -54,9 +54,12 @@ export function cgroupCollector(roots: Roots): Collector {
   let containers = new Map<string, string>();
   const trees = new CgroupTrees();
   const feeds = new CgroupFeeds(cgroupFamily);
+  const reads = (file: string): boolean => feeds.reads(file);
   /** The cgroup as the readers see it: files whose metrics nobody wants read as absent. */
-  const wanted = (dir: CgroupDir): CgroupDir =>
-    Object.create(dir, { read: { value: (file: string) => (feeds.reads(file) ? dir.read(file) : undefined) } }) as CgroupDir;
+  const wanted = (dir: CgroupDir): CgroupDir => {
+    dir.need = reads;
+    return dir;
+  };
   return {
     name: 'cgroup',
     family: cgroupFamily,
