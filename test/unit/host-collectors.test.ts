@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCollectors } from '../../agent/collectors/index.js';
-import { collectNetwork } from '../../agent/collectors/network.js';
+import { TCP_STATES_MS, collectNetwork, networkCollector } from '../../agent/collectors/network.js';
 import type { CollectContext, Collector, Roots } from '../../agent/collectors/types.js';
 import { networkFamily } from '../../agent/metrics/network.js';
 import { MetricTable } from '../../agent/metrics/table.js';
@@ -233,4 +233,24 @@ test('kernel.uname.distro comes from the release file under the host root (Roots
   const pass = await collectOnce([kernel!]);
   assert.equal(pass.values.get('kernel.uname.distro\t'), 'Debian 13.1');
   assert.equal(pass.values.get('kernel.uname.nodename\t'), readFileSync(join(FIXTURE, 'proc/sys/kernel/hostname'), 'utf8').trim());
+});
+
+test('TCP state counts are read at most every TCP_STATES_MS; the other network files every pass', async () => {
+  // The kernel walks its whole socket hash to print /proc/net/tcp (milliseconds on a big host).
+  const root = mkdtempSync(`${tmpdir()}/vigil-tcp-`);
+  try {
+    cpSync(`${FIXTURE}/proc/net`, `${root}/net`, { recursive: true });
+    const pass = async (): Promise<Pass> => collectOnce([networkCollector({ procfs: root, sysfs: `${root}/no-sys` })]);
+    const first = await pass();
+    const tcp = readFileSync(`${root}/net/tcp`, 'utf8').split('\n');
+    // One more listening socket (state 0A), and more bytes on every interface.
+    writeFileSync(`${root}/net/tcp`, [...tcp.slice(0, 2), tcp[1]!.replace(/^(\s*)\d+:/, '$1999:'), ...tcp.slice(2)].join('\n'));
+    writeFileSync(`${root}/net/dev`, readFileSync(`${root}/net/dev`, 'utf8').replace(/(lo:\s*)(\d+)/, (_, head, n) => `${head}${Number(n) + 1000}`));
+    const second = await pass();
+    assert.notEqual(second.values.get('network.interface.in.bytes\tlo'), first.values.get('network.interface.in.bytes\tlo'), 'net/dev is read every pass');
+    assert.equal(second.values.get('network.tcpconn.listen\t'), first.values.get('network.tcpconn.listen\t'), 'net/tcp is not read again within TCP_STATES_MS');
+    assert.ok(TCP_STATES_MS <= 10_000, 'state counts are at most 10 s old');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
