@@ -2,12 +2,21 @@
  * The agent as the bench drives it: the built CLI as a child (test/support/agent.ts), the names
  * it serves, and stream subscribers that subscribe like the console does.
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { startAgentProcess as startChild, type AgentProcess } from '../test/support/agent.js';
 import { mainSubscription } from '../web/src/data/needs.js';
 import { undoOnInterrupt } from './lib.js';
 
 export type { AgentProcess };
+
+const CLI = fileURLToPath(new URL('../dist/agent/cli.js', import.meta.url));
+
+/** Whether the built agent has `--collect demand|all` (on-demand collection); older builds collect everything. */
+export function agentHasCollect(): boolean {
+  return /^\s*--collect\s/m.test(execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }));
+}
 
 /** The built agent as a child process, stopped by the bench if it is interrupted. */
 export async function startAgentProcess(args: readonly string[] = []): Promise<AgentProcess> {
