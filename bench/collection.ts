@@ -147,9 +147,10 @@ function pollPmproxy(names: readonly string[]): { stop(): Promise<{ fetches: num
     while (running) {
       const t0 = Date.now();
       for (const chunk of chunks) {
-        const response = await fetch(`${PMPROXY}/pmapi/fetch?context=${context}&names=${chunk}`);
-        await response.arrayBuffer();
-        if (response.status !== 200) errors++;
+        // pmproxy 6.0.3 now and then stops answering: that is an error, not a hung bench.
+        const ok = await fetch(`${PMPROXY}/pmapi/fetch?context=${context}&names=${chunk}`, { signal: AbortSignal.timeout(5000) })
+          .then(async (response) => (await response.arrayBuffer(), response.status === 200), () => false);
+        if (!ok) errors++;
       }
       fetches++;
       await sleep(Math.max(0, 1000 - (Date.now() - t0)));
@@ -272,9 +273,9 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
     ...warnings.map((w) => `\n**Warning:** ${w}`),
     '',
     table(
-      ['cgroups', 'agent', 'traced at', 'files/pass', 'range', 'dirs/pass', 'agent ms CPU/sample', 'agent µs/cgroup', 'agent % core', 'floor ms/sample', 'agent ÷ floor', 'PCP fetches', 'PCP metrics', 'PCP ms/s', 'agent ÷ PCP', 'agent RSS MiB'],
+      ['cgroups', 'agent', 'traced at', 'files/pass', 'range', 'dirs/pass', 'agent ms CPU/sample', 'agent µs/cgroup', 'agent % core', 'floor ms/sample', 'agent ÷ floor', 'PCP fetches', 'PCP metrics', 'PCP ms/s', 'PCP fetch errors', 'agent ÷ PCP', 'agent RSS MiB'],
       rows.map((r) => [r.cgroups!, r.agent!, r.tracedAtInterval!, r.filesPerPass!, r.filesPerPassRange!, r.dirsPerPass!, r.agentMsPerSample!, r.agentUsPerCgroup!, r.agentCorePct!, r.floorMsPerSample!, r.agentOverFloor!,
-        r.pcpFetches === 'all' ? 'every shared name (extra, not a budget)' : 'what one console shows', r.pcpMetrics!, r.pcpMsPerSample!, r.agentOverPcp!, r.agentRssMiB!]),
+        r.pcpFetches === 'all' ? 'every shared name (extra, not a budget)' : 'what one console shows', r.pcpMetrics!, r.pcpMsPerSample!, r.pcpFetchErrors!, r.agentOverPcp!, r.agentRssMiB!]),
     ),
   ].join('\n');
   return { figures: { windowSeconds: windowS, tracedPasses, scales: rows, warnings }, markdown, verdicts };
