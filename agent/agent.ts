@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { StreamLimits } from './api/stream-connection.js';
 import { StreamStats, streamCollector, streamFamily } from './api/stream-stats.js';
 import { createCollectors } from './collectors/index.js';
+import { Demand, KEPT, type Interest } from './demand.js';
 import { HostDerived } from './derive/host.js';
 import { hostDerivedDefinitions } from './metrics/derived.js';
 import { discoveryFor, type DiscoveryOptions } from './containers/discovery.js';
@@ -14,6 +15,11 @@ import { DEFAULT_HISTORY_BYTES, DEFAULT_HISTORY_MS, History } from './store/hist
 
 export interface AgentOptions extends DiscoveryOptions {
   intervalMs: number;
+  /**
+   * `demand` (default): collect what clients watch plus the console's main view (KEPT);
+   * `all`: every metric every pass (`--collect`).
+   */
+  collect?: 'demand' | 'all';
   /** Run only these collectors (tests); all by default. */
   collectors?: readonly string[];
   /** How far back the sample history reaches, ms (`--history`). */
@@ -29,6 +35,7 @@ export interface AgentOptions extends DiscoveryOptions {
 export interface Agent {
   table: MetricTable;
   sampler: Sampler;
+  demand: Demand;
   history: History;
   app: FastifyInstance;
   close(): Promise<void>;
@@ -42,16 +49,31 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   table.add(derived.family);
   const history = new History(table, { retentionMs: options.historyMs ?? DEFAULT_HISTORY_MS, maxBytes: options.historyBytes ?? DEFAULT_HISTORY_BYTES });
   const streamStats = new StreamStats();
+  const demand = new Demand(table, { all: options.collect === 'all', kept: KEPT, operands: derived.operands });
   const sampler = new Sampler(table, [...collectors, streamCollector(streamStats, history)], options.intervalMs, {
     derive: (sample) => derived.apply(sample),
+    demand,
   });
+  const interest: Interest = {
+    async ask(names) {
+      if (demand.ask(names)) await sampler.fresh();
+    },
+    hold(owner, names) {
+      if (demand.hold(owner, names)) sampler.soon();
+    },
+    release: (owner) => demand.release(owner),
+  };
   sampler.on('sample', (sample) => history.record(sample));
   // The container collectors made from `options` share this discovery (one per Roots object).
   const discovery = discoveryFor(options);
-  const app = await buildServer({ table, sampler, containers: containerScope(discovery, table), roots: options, history, streamStats, streamLimits: options.streamLimits, ...options.access });
+  const app = await buildServer({
+    table, sampler, containers: containerScope(discovery, table), roots: options, history, streamStats, interest,
+    streamLimits: options.streamLimits, ...options.access,
+  });
   return {
     table,
     sampler,
+    demand,
     history,
     app,
     async close() {

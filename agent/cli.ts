@@ -26,6 +26,9 @@ Usage: vigil [options]
   --history-memory B  memory budget of that history; the oldest data goes first when
                     it is reached: 64MiB, 512KiB, 1GiB (default 64MiB)
   --collectors L    comma-separated collectors to run (default: all)
+  --collect M       demand: read only what clients watch, plus the console's main
+                    view (cheap on busy hosts); all: every metric every pass, so
+                    history holds everything (default demand)
   --token-file F    require this bearer token (the file's one line) on every request
                     but /health; see docs/SECURITY.md for browsers and WebSockets
   --basic-auth-file F  accept these HTTP Basic users: lines user:password or
@@ -145,6 +148,7 @@ async function main(argv: string[]): Promise<void> {
       history: { type: 'string', default: '15m' },
       'history-memory': { type: 'string', default: '64MiB' },
       collectors: { type: 'string' },
+      collect: { type: 'string', default: 'demand' },
       'token-file': { type: 'string' },
       'basic-auth-file': { type: 'string' },
       insecure: { type: 'boolean', default: false },
@@ -179,6 +183,8 @@ async function main(argv: string[]): Promise<void> {
   const profiling = !values['no-profiling'];
   const maxContexts = parseCount('--max-contexts', values['max-contexts']);
   const maxDerived = parseCount('--max-derived', values['max-derived']);
+  const collect = values.collect;
+  if (collect !== 'demand' && collect !== 'all') throw new Error(`--collect "${collect}" is not demand or all`);
 
   const agent = await createAgent({
     procfs: values.procfs,
@@ -189,6 +195,7 @@ async function main(argv: string[]): Promise<void> {
     historyMs: parseDuration('--history', values.history),
     historyBytes: parseBytes('--history-memory', values['history-memory']),
     collectors: values.collectors?.split(',').filter(Boolean),
+    collect,
     access: {
       tls,
       credentials,

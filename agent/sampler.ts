@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Collector, CollectContext } from './collectors/types.js';
+import type { Demand } from './demand.js';
 import { errorCode } from './collectors/read.js';
 import { log } from './log.js';
 import type { MetricFamily, MetricTable } from './metrics/table.js';
@@ -55,12 +56,17 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
   private overrunning = false;
   /** Computes metrics from the collected values (PCP's host-wide derived metrics) before publishing. */
   private readonly derive?: (sample: Sample) => void;
+  /** What to collect; everything when absent. */
+  private readonly demand?: Demand;
+  /** Whether each collector runs, as decided for `decidedAt` (the demand's generation). */
+  private readonly running = new Map<Collector, boolean>();
+  private decidedAt = -1;
 
   constructor(
     private readonly table: MetricTable,
     private readonly collectors: readonly Collector[],
     readonly intervalMs: number,
-    options: { instanceRetentionMs?: number; derive?: (sample: Sample) => void; collectorDeadlineMs?: number } = {},
+    options: { instanceRetentionMs?: number; derive?: (sample: Sample) => void; collectorDeadlineMs?: number; demand?: Demand } = {},
   ) {
     super();
     // A slow collector (1000 cgroups on a loaded host) delays the sample rather than losing its
@@ -69,6 +75,7 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
     this.collectorDeadlineMs = options.collectorDeadlineMs ?? Math.max(2 * intervalMs, 2000);
     this.instanceRetentionMs = options.instanceRetentionMs ?? 15 * 60_000;
     this.derive = options.derive;
+    this.demand = options.demand;
     for (const c of collectors) this.health.set(c.name, { errors: 0n, unreadable: 0n, timeMs: 0, failing: false });
   }
 
@@ -101,6 +108,16 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
     this.timer = undefined;
   }
 
+  /** A sample from a pass that starts after this call (so it sees demand added just before). */
+  fresh(): Promise<Sample> {
+    return this.pending ? this.pending.then(() => this.sampleNow(), () => this.sampleNow()) : this.sampleNow();
+  }
+
+  /** Starts a pass soon unless one is running: new demand shows up without waiting for the interval. */
+  soon(): void {
+    if (this.timer && !this.pending) setImmediate(() => this.fresh().catch(() => undefined));
+  }
+
   sampleNow(): Promise<Sample> {
     if (this.pending) return this.pending;
     this.pending = this.pass().finally(() => (this.pending = undefined));
@@ -115,8 +132,10 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
 
     // Most collectors read synchronously; between two of them the event loop gets a turn, so an
     // HTTP request waits for one collector at most, not for the whole pass.
+    this.demand?.expire();
     const runs: Array<Promise<void>> = [];
     for (const collector of this.collectors) {
+      if (!this.runs(collector)) continue;
       runs.push(this.runOne(collector, sample, now, deadline));
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -157,6 +176,19 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
     return sample;
   }
 
+  /** A collector runs when some metric of its family is wanted (or it must always run). */
+  private runs(collector: Collector): boolean {
+    const demand = this.demand;
+    if (!demand || demand.all || collector.always) return true;
+    if (demand.generation !== this.decidedAt) {
+      this.running.clear();
+      this.decidedAt = demand.generation;
+    }
+    let runs = this.running.get(collector);
+    if (runs === undefined) this.running.set(collector, (runs = collector.family.metrics.some((m) => demand.wants(m.name))));
+    return runs;
+  }
+
   private async runOne(collector: Collector, sample: Sample, now: number, deadline: number): Promise<void> {
     const h = this.health.get(collector.name)!;
     if (h.running) {
@@ -164,8 +196,12 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
       this.failed(collector.name, h, 'collector is still busy with an earlier pass; skipping it', {});
       return;
     }
-    const buffer = new CollectorBuffer(this.table, now);
+    const demand = this.demand;
+    // Files often hold more than was asked for (memory.stat has 50 lines): keep only what is wanted.
+    const keep = demand && !demand.all && !collector.always ? (metric: string) => demand.wants(metric) : undefined;
+    const buffer = new CollectorBuffer(this.table, now, keep);
     const ctx: CollectContext = {
+      wants: demand && !demand.all ? (metric) => demand.wants(metric) : () => true,
       unreadable: (key, error) => {
         h.unreadable++;
         if (this.loggedUnreadable.has(key)) return;

@@ -18,6 +18,7 @@ import { noContainers, type ContainerScope } from './containers/scope.js';
 import type { MetricTable } from './metrics/table.js';
 import type { Sampler } from './sampler.js';
 import type { History } from './store/history.js';
+import type { Interest } from './demand.js';
 
 export interface ServerOptions {
   table: MetricTable;
@@ -39,6 +40,8 @@ export interface ServerOptions {
   tls?: { cert: Buffer; key: Buffer };
   /** Who may call (docs/SECURITY.md); anyone when absent. */
   credentials?: Credentials;
+  /** Where the APIs say what their clients read (the agent collects on demand); all is collected when absent. */
+  interest?: Interest;
   /** Browser origins allowed to read answers; pmproxy's `*` when absent. */
   corsOrigins?: CorsOrigins;
   /** False: the profiling routes answer 403 and Vector's flame-graph metric is not served. */
@@ -69,6 +72,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     roots: options.roots ?? { procfs: '/proc' },
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     contextMetrics: [...(options.contextMetrics ?? []), ...(profiling ? [profiling.vectorTask] : [])],
+    interest: options.interest,
   });
   app.addHook('onClose', async () => pmapi.close());
   await app.register(nativePlugin, { pmapi });

@@ -51,6 +51,23 @@ const total = [...self.values()].reduce((a, b) => a + b, 0);
 const top = (m: Map<string, number>, n: number): void => {
   for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`${(v / total * 100).toFixed(1).padStart(5)}%  ${(v / 1000).toFixed(0).padStart(6)} ms  ${k}`);
 };
+// Inclusive time of the agent's own functions (syscalls are charged to their JavaScript callers).
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const inclusive = new Map<string, number>();
+for (const [id, t] of self) {
+  const seen = new Set<string>();
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const f = byId.get(at)!.callFrame;
+    if (!f.url.includes('/dist/agent/')) continue;
+    const key = `${f.functionName || '(anon)'} ${f.url.replace(/^.*\/dist\//, '')}:${f.lineNumber}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    inclusive.set(key, (inclusive.get(key) ?? 0) + t);
+  }
+}
+console.log('--- agent functions, inclusive'); top(inclusive, 30);
 console.log('--- by file'); top(byFile, 25);
 console.log('--- by function'); top(byFn, 40);
 console.log(`profile: ${dir}/${file}`);

@@ -52,7 +52,7 @@ export async function compatPlugin(app: FastifyInstance, { pmapi }: { pmapi: Pma
 
   verb('fetch', async (context, params) => {
     const descs = pmapi.fetchSelection(context, params, true);
-    const sample = await pmapi.sample(context);
+    const sample = await pmapi.sample(context, descs);
     const s = Math.floor(sample.time / 1000);
     const us = Math.min(999_999, Math.round((sample.time - s * 1000) * 1000));
     return `{"timestamp":{"s":${s},"us":${us}},"values":${fetchValuesJson(pmapi, context, sample, descs, COMPAT)}}`;

@@ -44,7 +44,7 @@ export async function nativePlugin(app: FastifyInstance, { pmapi }: { pmapi: Pma
 
   verb('fetch', async (context, params, head) => {
     const descs = pmapi.fetchSelection(context, params);
-    const sample = await pmapi.sample(context);
+    const sample = await pmapi.sample(context, descs);
     return `${head},"timestamp":${timestampJson(sample.time)},"values":${fetchValuesJson(pmapi, context, sample, descs, NATIVE)}`;
   });
 

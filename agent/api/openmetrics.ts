@@ -23,7 +23,7 @@ export async function openMetricsPlugin(app: FastifyInstance, { pmapi }: { pmapi
   const scrape = async (reply: FastifyReply, context: PmapiContext, params: Params, compat: boolean): Promise<FastifyReply> => {
     const prefixes = listParam(params.get('names'));
     const metrics = prefixes.length === 0 ? pmapi.traverse(context, '') : prefixes.flatMap((p) => pmapi.traverse(context, p));
-    const sample = await pmapi.sample(context);
+    const sample = await pmapi.sample(context, metrics);
     const time = params.get('times') === 'true' ? ` ${Math.round(sample.time)}` : '';
     let out = '';
     for (const desc of metrics) {

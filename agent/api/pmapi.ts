@@ -2,6 +2,7 @@ import type { ContainerScope } from '../containers/scope.js';
 import { parseIndom, parsePmid } from '../metrics/pmid.js';
 import type { MetricTable, PmnsChildren } from '../metrics/table.js';
 import { isInteger, type IndomDesc, type MetricDesc, type Value } from '../metrics/types.js';
+import { inContainer, type Interest } from '../demand.js';
 import type { Sampler } from '../sampler.js';
 import { SINGULAR, type InstanceLabels, type InstanceValues, type Sample } from '../store/sample.js';
 import type { ContextMetric, ContextView } from './context-metrics.js';
@@ -22,6 +23,8 @@ export interface PmapiOptions {
   roots: IdentityRoots;
   limits: PmapiLimits;
   contextMetrics: readonly ContextMetric[];
+  /** Where fetches say what they read, so the agent collects it; everything is collected when absent. */
+  interest?: Interest;
 }
 
 /** Context labels: strings, except the uid/gid of a `local:` context, which PCP gives as numbers. */
@@ -263,8 +266,12 @@ export class Pmapi {
     return [...found];
   }
 
-  /** The latest sample as this context sees it. */
-  async sample(context: PmapiContext): Promise<ContextSample> {
+  /**
+   * The latest sample as this context sees it. `wanted`: the metrics the caller is about to read;
+   * the agent collects on demand, so metrics nobody watched yet are collected first.
+   */
+  async sample(context: PmapiContext, wanted?: readonly MetricDesc[]): Promise<ContextSample> {
+    if (wanted && this.options.interest) await this.options.interest.ask(this.sources(context, wanted));
     const latest = await this.options.sampler.ready();
     const base = context.container ? this.options.containers.view(latest, context.container.ref) : latest;
     const view: ContextView = { id: context.id, container: context.container?.ref };
@@ -279,6 +286,16 @@ export class Pmapi {
     put(CLIENT_CONTAINER, context.container?.name ?? '');
     for (const metric of this.contextMetrics.values()) put(metric.name, metric.read?.(view));
     return new ContextSample(base, own, ownInstances);
+  }
+
+  /** The collected metrics behind `descs` in this context: derived metrics' operands, a container's own network and hostname. */
+  private sources(context: PmapiContext, descs: readonly MetricDesc[]): string[] {
+    const names: string[] = [];
+    for (const desc of descs) {
+      const derived = context.derived.get(desc.name);
+      names.push(...(derived && derived.desc === desc ? derived.operands : [desc.name]));
+    }
+    return context.container ? inContainer(names) : names;
   }
 
   /** One metric's values in this context (derived ones evaluated), restricted by the instance profile. */
@@ -302,7 +319,7 @@ export class Pmapi {
     const indom = this.indomParam(context, params, singularIsEmpty);
     const matches = nameMatcher(params, context);
     if (indom === null) return undefined;
-    const sample = await this.sample(context);
+    const sample = await this.sample(context, this.indomMetrics(indom));
     const wanted = new Set(listParam(params.get('instance')).map(Number));
     const instances: IndomReply['instances'] = [];
     for (const [id, name] of sample.instances(indom) ?? []) {
@@ -310,6 +327,11 @@ export class Pmapi {
       instances.push({ id, name, labels: sample.labelsOf(indom, id) });
     }
     return { indom, desc: this.table.indom(indom)?.desc, instances };
+  }
+
+  /** Instances are known from values: listing an indom's instances means collecting its metrics. */
+  private indomMetrics(indom: string): MetricDesc[] {
+    return [...this.table.all()].filter((m) => m.indom === indom);
   }
 
   private indomParam(context: PmapiContext, params: Params, singularIsEmpty: boolean): string | null {
@@ -342,7 +364,7 @@ export class Pmapi {
     const matches = nameMatcher(params, context);
     let ids = listParam(params.get('instance')).map(Number).filter(Number.isInteger);
     if (matches) {
-      const sample = await this.sample(context);
+      const sample = await this.sample(context, this.indomMetrics(indom));
       ids = [...(sample.instances(indom) ?? [])].filter(([, name]) => matches(name)).map(([id]) => id);
       // no instances would mean "the whole indom" to add/del: refuse rather than widen the profile
       if (ids.length === 0) throw new PmapiError(`invalid profile parameters: no instance of indom ${indom} matches iname`, 400, context.id);

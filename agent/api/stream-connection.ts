@@ -7,6 +7,7 @@ import { RequestError, Selection } from './stream-selection.js';
 import type { ClientGauge, StreamStats } from './stream-stats.js';
 import { Subscription } from './stream-subscription.js';
 import { PROTOCOL_VERSION, errorJson } from './stream-wire.js';
+import type { Interest } from '../demand.js';
 
 export interface StreamLimits {
   /** Connected clients; one more is closed with 1013. */
@@ -64,6 +65,8 @@ export interface StreamContext {
   stats: StreamStats;
   /** The latest sample, for resolving container selectors at subscribe time. */
   latest(): Sample | undefined;
+  /** Told what each subscription watches, so the agent collects it. */
+  interest?: Interest;
 }
 
 /** One /stream client: its subscriptions, its backlog state and its liveness. */
@@ -84,6 +87,9 @@ export class StreamConnection implements ClientGauge {
     socket.on('message', (data, isBinary) => context.stats.timed(() => this.onMessage(data, isBinary)));
     socket.on('pong', () => (this.alive = true));
     socket.on('error', (error) => log.debug('stream client connection error', { client: name, error }));
+    socket.on('close', () => {
+      for (const subscription of this.subs.values()) context.interest?.release(subscription);
+    });
     this.send(
       `{"v":${PROTOCOL_VERSION},"type":"hello","interval":${intervalMs},"history":${history.retentionMs},` +
         `"limits":{"subscriptions":${limits.subscriptions},"messageBytes":${limits.messageBytes},"backfillValues":${limits.backfillValues}}}`,
@@ -185,6 +191,8 @@ export class StreamConnection implements ClientGauge {
         return this.subscribe(message);
       case 'unsubscribe': {
         const id = subscriptionId(message.id);
+        const subscription = this.subs.get(id);
+        if (subscription) this.context.interest?.release(subscription);
         if (!this.subs.delete(id)) throw new RequestError('unknown-subscription', `no subscription has id ${JSON.stringify(id)}`);
         this.send(`{"v":${PROTOCOL_VERSION},"type":"unsubscribed","id":${JSON.stringify(id)}}`);
         return;
@@ -220,7 +228,10 @@ export class StreamConnection implements ClientGauge {
       return;
     }
     const subscription = new Subscription({ id, selection, every: every as number, rate, intervalMs, scope });
+    const replaced = this.subs.get(id);
+    if (replaced) this.context.interest?.release(replaced);
     this.subs.set(id, subscription);
+    this.context.interest?.hold(subscription, selection.metrics.map((m) => m.name));
     this.send(subscription.subscribed(history, backfill, limits.backfillValues));
   }
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { noContainers, type ContainerScope } from '../containers/scope.js';
 import type { MetricTable } from '../metrics/table.js';
 import { log } from '../log.js';
+import type { Interest } from '../demand.js';
 import type { Sampler } from '../sampler.js';
 import type { History } from '../store/history.js';
 import type { Sample } from '../store/sample.js';
@@ -18,6 +19,8 @@ export interface StreamOptions {
   /** Shared with the stream's stats collector; a private one when absent. */
   streamStats?: StreamStats;
   streamLimits?: Partial<StreamLimits>;
+  /** Told what subscriptions watch (the agent collects on demand). */
+  interest?: Interest;
 }
 
 /**
@@ -42,6 +45,7 @@ export async function streamPlugin(app: FastifyInstance, options: StreamOptions)
     limits,
     stats,
     latest: () => sampler.latest,
+    interest: options.interest,
   };
   const connections = new Set<StreamConnection>();
   let serial = 0;

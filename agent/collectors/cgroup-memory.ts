@@ -115,7 +115,8 @@ export function memoryFromV1(dir: CgroupDir, sink: CgroupSink): void {
   // memsw exists only with swap accounting; it counts memory plus swap.
   const memswUsage = dir.integer('memory.memsw.usage_in_bytes');
   const oom = dir.keyed('memory.oom_control');
-  if (!stat && usage === undefined && limit === undefined) return;
+  // Nothing read: no memory controller here, the cgroup went, or nobody wants these files.
+  if ([stat, usage, limit, failcnt, maxUsage, memswUsage, oom].every((v) => v === undefined)) return;
 
   if (usage !== undefined) {
     out.put('cgroup.memory.usage', usage, name);
@@ -164,7 +165,7 @@ export function memoryFromV2(dir: CgroupDir, sink: CgroupSink): void {
   const swapMax = dir.single('memory.swap.max');
   const peak = dir.integer('memory.peak');
   const events = dir.keyed('memory.events');
-  if (!stat && current === undefined) return;
+  if ([stat, current, max, high, swapCurrent, swapMax, peak, events].every((v) => v === undefined)) return;
 
   if (current !== undefined) {
     out.put('cgroup.memory.current', current, name);

@@ -10,6 +10,7 @@ import { hugetlbFrom, memoryFromV1, memoryFromV2 } from './cgroup-memory.js';
 import { netclassFromV1 } from './cgroup-netclass.js';
 import { pidsFrom } from './cgroup-pids.js';
 import { pressureFromV2 } from './cgroup-pressure.js';
+import { CgroupFeeds } from './cgroup-feeds.js';
 import type { CgroupSink } from './cgroup-sink.js';
 import { readOptional, readText } from './read.js';
 import type { Collector, Roots } from './types.js';
@@ -50,6 +51,10 @@ export function hierarchyPath(mountPoint: string, sysfs: string): string {
 export function cgroupCollector(roots: Roots): Collector {
   // Container ids by cgroup name, kept for the cgroups seen in the latest pass.
   let containers = new Map<string, string>();
+  const feeds = new CgroupFeeds(cgroupFamily);
+  /** The cgroup as the readers see it: files whose metrics nobody wants read as absent. */
+  const wanted = (dir: CgroupDir): CgroupDir =>
+    Object.create(dir, { read: { value: (file: string) => (feeds.reads(file) ? dir.read(file) : undefined) } }) as CgroupDir;
   return {
     name: 'cgroup',
     family: cgroupFamily,
@@ -61,6 +66,8 @@ export function cgroupCollector(roots: Roots): Collector {
       );
       putSubsystems(out, subsystems);
       putMounts(out, mounts);
+      feeds.begin(ctx.wants);
+      if (!feeds.any()) return;
 
       const previous = containers;
       const current = new Map<string, string>();
@@ -87,8 +94,13 @@ export function cgroupCollector(roots: Roots): Collector {
         if (controllers.length === 0) continue;
         const names = new Set<string>();
         for (const c of controllers) inV1.set(c, names);
+        // Not walking a hierarchy nobody wants is safe on hybrid hosts too: cgroup2 then does not
+        // yield to it, but reads none of those metrics' files either.
+        const readers = controllers.filter((c) => feeds.walks(c));
+        if (readers.length === 0) continue;
         await walkCgroups(hierarchyPath(h.mountPoint, roots.sysfs), ctx, (dir) => {
-          for (const c of controllers) V1_READERS[c]!(dir, sink);
+          const view = wanted(dir);
+          for (const c of readers) V1_READERS[c]!(view, sink);
           names.add(dir.name);
         });
       }
@@ -96,7 +108,8 @@ export function cgroupCollector(roots: Roots): Collector {
       const unified = hierarchies.find((h) => h.version === 2);
       if (!unified) return;
       const yields = (controller: string, cgroup: string): boolean => inV1.get(controller)?.has(cgroup) === true;
-      await walkCgroups(hierarchyPath(unified.mountPoint, roots.sysfs), ctx, (dir) => {
+      await walkCgroups(hierarchyPath(unified.mountPoint, roots.sysfs), ctx, (whole) => {
+        const dir = wanted(whole);
         const acct = !yields('cpuacct', dir.name);
         const sched = !yields('cpu', dir.name);
         if (acct || sched) cpuFromV2(dir, sink, acct, sched);

@@ -10,6 +10,8 @@ export function containersCollector(roots: Roots): Collector {
   const discovery = discoveryFor(roots);
   return {
     name: 'containers',
+    // Container names and cgroups are what every container selector resolves against.
+    always: true,
     family: containersFamily,
     async collect(out, ctx) {
       for (const c of await discovery.refresh(ctx)) {

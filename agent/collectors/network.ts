@@ -179,13 +179,16 @@ const VIRTUAL =
  *   speed, duplex, up, running); omit it when no such view exists, and those metrics are
  *   left without values.
  */
-export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectContext, classNetDir?: string): void {
+export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectContext, classNetDir?: string, prefix = ''): void {
+  // Only files with a wanted metric are read (five sysfs files per interface, the TCP tables).
+  const wanted = (names: readonly string[]): boolean => names.some((name) => ctx.wants(prefix + name));
   const devices = readParsed(`${netDir}/dev`, parseNetDev, ctx);
   if (devices) {
     out.put('hinv.ninterface', devices.length);
+    const linkState = classNetDir !== undefined && wanted(LINK_STATE);
     for (const device of devices) {
       for (const [leaf, value] of COUNTERS) out.put(`network.interface.${leaf}`, value(device), device.name);
-      if (classNetDir !== undefined) putLinkState(out, device.name, `${classNetDir}/${device.name}`, ctx);
+      if (linkState) putLinkState(out, device.name, `${classNetDir}/${device.name}`, ctx);
     }
     const physical = devices.filter((d) => !VIRTUAL.test(d.name));
     for (const [leaf, value] of ALL_LEAVES) {
@@ -193,8 +196,8 @@ export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectCo
     }
   }
   const files = {
-    snmp: readParsed(`${netDir}/snmp`, parseSnmp, ctx),
-    netstat: readParsed(`${netDir}/netstat`, parseSnmp, ctx),
+    snmp: wanted(FROM_FILE.snmp) ? readParsed(`${netDir}/snmp`, parseSnmp, ctx) : undefined,
+    netstat: wanted(FROM_FILE.netstat) ? readParsed(`${netDir}/netstat`, parseSnmp, ctx) : undefined,
   };
   for (const { file, section, prefix, columns } of SNMP_SECTIONS) {
     const values = files[file]?.get(section);
@@ -205,12 +208,23 @@ export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectCo
       if (value !== undefined) out.put(`${prefix}.${leaf}`, BigInt.asUintN(64, value));
     }
   }
-  for (const [file, prefix] of [['tcp', 'network.tcpconn'], ['tcp6', 'network.tcpconn6']] as const) {
+  for (const [file, metrics] of [['tcp', TCPCONN], ['tcp6', TCPCONN6]] as const) {
+    // The kernel walks its whole socket hash to print these: the dearest files here.
+    if (!wanted(metrics)) continue;
     const states = readParsed(`${netDir}/${file}`, parseTcpStates, ctx);
     if (!states) continue;
-    for (const [state, count] of Object.entries(states)) out.put(`${prefix}.${state}`, count);
+    for (const [state, count] of Object.entries(states)) out.put(`${file === 'tcp' ? 'network.tcpconn' : 'network.tcpconn6'}.${state}`, count);
   }
 }
+
+const namesUnder = (prefix: string): string[] => networkFamily.metrics.map((m) => m.name).filter((n) => n.startsWith(prefix));
+const LINK_STATE = ['up', 'running', 'mtu', 'duplex', 'speed', 'baudrate'].map((leaf) => `network.interface.${leaf}`);
+const TCPCONN = namesUnder('network.tcpconn.');
+const TCPCONN6 = namesUnder('network.tcpconn6.');
+const FROM_FILE = {
+  snmp: SNMP_SECTIONS.filter((s) => s.file === 'snmp').flatMap((s) => Object.keys(s.columns).map((leaf) => `${s.prefix}.${leaf}`)),
+  netstat: SNMP_SECTIONS.filter((s) => s.file === 'netstat').flatMap((s) => Object.keys(s.columns).map((leaf) => `${s.prefix}.${leaf}`)),
+};
 
 export function networkCollector(roots: Roots): Collector {
   return {

@@ -78,6 +78,6 @@ export function processesCollector(roots: Roots): Collector {
 /** Open descriptors; undefined (not 0) when we may not look, as for pid 1 here. */
 function countFds(path: string, ctx: CollectContext): number | undefined {
   let denied = false;
-  const entries = listDir(path, { unreadable: (key, error) => ((denied = true), ctx.unreadable(key, error)) });
+  const entries = listDir(path, { ...ctx, unreadable: (key, error) => ((denied = true), ctx.unreadable(key, error)) });
   return denied ? undefined : entries.length;
 }

@@ -17,6 +17,11 @@ export interface Roots {
 /** Things a collector may report about its own health besides throwing. */
 export interface CollectContext {
   /**
+   * Whether anyone wants this metric in this pass (the agent collects on demand): a collector
+   * skips files whose metrics nobody wants. Writing an unwanted metric is harmless.
+   */
+  wants(metric: string): boolean;
+  /**
    * A file could not be read for a reason that will not go away by itself (EACCES on
    * /proc/1/ns is normal here). Counted every time, logged once per key.
    */
@@ -30,5 +35,7 @@ export interface CollectContext {
 export interface Collector {
   readonly name: string;
   readonly family: MetricFamily;
+  /** Runs every pass even when none of its metrics is wanted (others depend on what it learns). */
+  readonly always?: boolean;
   collect(out: SampleWriter, ctx: CollectContext): void | Promise<void>;
 }

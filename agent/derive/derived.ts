@@ -65,6 +65,8 @@ export function operandNames(expr: Expr): string[] {
  */
 export class DerivedMetric {
   readonly desc: MetricDesc;
+  /** The metrics it reads. */
+  readonly operands: readonly string[];
   private readonly root: Node;
 
   /**
@@ -74,6 +76,7 @@ export class DerivedMetric {
    */
   constructor(name: string, pmid: string, expr: Expr, lookup: (name: string) => MetricDesc | undefined) {
     this.root = bind(expr, lookup);
+    this.operands = [...new Set(operandNames(expr))];
     const { type, sem, units, indom } = this.root.meta;
     this.desc = { name, pmid, type, sem, units: formatUnits(units), indom, oneline: '', help: '' };
   }

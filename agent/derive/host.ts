@@ -27,6 +27,11 @@ export class HostDerived {
     }
   }
 
+  /** Each derived metric's operands: wanting one means collecting these. */
+  get operands(): Map<string, readonly string[]> {
+    return new Map(this.metrics.map((m) => [m.desc.name, m.operands]));
+  }
+
   get family(): MetricFamily {
     return { metrics: this.metrics.map((m) => m.desc) };
   }

@@ -51,12 +51,15 @@ export class CollectorBuffer implements SampleWriter {
   private readonly rows: Array<[MetricDesc, number, string | undefined, Value]> = [];
   private readonly labelRows: Array<[string, number, InstanceLabels]> = [];
 
+  /** @param keep which metrics to keep (collection on demand); every one when absent. */
   constructor(
     private readonly table: MetricTable,
     private readonly now: number,
+    private readonly keep?: (metric: string) => boolean,
   ) {}
 
   put(metric: string, value: Value, instance?: string): void {
+    if (this.keep && !this.keep(metric)) return;
     const desc = this.table.metric(metric);
     if (!desc) throw new Error(`collector wrote undeclared metric ${metric}`);
     let id = SINGULAR;

@@ -23,7 +23,7 @@ interface Pass {
 async function pass(collector: Collector, table: MetricTable): Promise<Pass> {
   const now = Date.now();
   const buffer = new CollectorBuffer(table, now);
-  await collector.collect(buffer, { unreadable: () => {} });
+  await collector.collect(buffer, { wants: () => true, unreadable: () => {} });
   const sample = new Sample(now);
   buffer.mergeInto(sample);
   const find = (metric: string, instance: string): [number, Value] | undefined => {

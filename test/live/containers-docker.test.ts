@@ -49,8 +49,9 @@ describe('containers discovered through a private dockerd', { timeout: 120_000 }
 
   before(async () => {
     docker = await TestDocker.start();
-    const options: DiscoveryOptions & { intervalMs: number; collectors: string[] } = {
-      procfs: '/proc', sysfs: '/sys', intervalMs: AGENT_INTERVAL_MS, dockerSocket: docker.socket,
+    // These tests read the agent's samples directly, so it collects everything (not on demand).
+    const options: DiscoveryOptions & { intervalMs: number; collectors: string[]; collect: 'all' } = {
+      procfs: '/proc', sysfs: '/sys', intervalMs: AGENT_INTERVAL_MS, dockerSocket: docker.socket, collect: 'all',
       collectors: ['containers', 'processes', 'pmcd', ...cgroupCollectors].filter((c) => c in collectorFactories),
     };
     agent = await createAgent(options);

@@ -37,7 +37,8 @@ function send(host: string, port: number, bytes: number): Promise<void> {
 describe('a container network namespace with a veth carrying real traffic', { timeout: 120_000 }, () => {
   let docker: TestDocker;
   let agent: Agent;
-  let options: DiscoveryOptions & { intervalMs: number; collectors: string[] };
+  // The test reads the agent's samples directly, so it collects everything (not on demand).
+  let options: DiscoveryOptions & { intervalMs: number; collectors: string[]; collect?: 'all' };
   let id: string;
   const suffix = randomBytes(4).toString('hex');
   const hostSide = `vt${suffix}h`;
@@ -50,7 +51,7 @@ describe('a container network namespace with a veth carrying real traffic', { ti
     docker = await TestDocker.start();
     options = {
       procfs: '/proc', sysfs: '/sys', intervalMs: 1000, dockerSocket: docker.socket,
-      collectors: ['containers', 'container-network', 'network'],
+      collectors: ['containers', 'container-network', 'network'], collect: 'all',
     };
     agent = await createAgent(options);
     id = await docker.runContainer(['--name', `${docker.tag}-net`], ['sh', '-c', 'while :; do nc -l -p 5000 >/dev/null; done']);

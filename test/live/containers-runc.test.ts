@@ -50,7 +50,7 @@ describe('a runc container found by its state file', { timeout: 60_000 }, () => 
     await runcRun(bundle, id);
     const cgroupCollectors = Object.keys(collectorFactories).filter((c) => c.startsWith('cgroup'));
     // A generous interval: it only sets how long a collector may take on a busy machine.
-    agent = await createAgent({ procfs: '/proc', sysfs: '/sys', intervalMs: 5000, collectors: ['containers', 'processes', ...cgroupCollectors] });
+    agent = await createAgent({ procfs: '/proc', sysfs: '/sys', intervalMs: 5000, collect: 'all', collectors: ['containers', 'processes', ...cgroupCollectors] });
   });
 
   after(async () => {

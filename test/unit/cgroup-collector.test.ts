@@ -15,6 +15,7 @@ const fixtures = new URL('../fixtures/', import.meta.url).pathname;
 const read = (path: string): string => readFileSync(`${fixtures}${path}`, 'utf8');
 
 const ctx: CollectContext = {
+  wants: () => true,
   unreadable(key, error) {
     throw new Error(`unexpected unreadable ${key}: ${String(error)}`);
   },

@@ -9,7 +9,7 @@ const ID1 = 'a1'.repeat(32);
 const ID2 = 'b2'.repeat(32);
 const ID3 = 'c3'.repeat(32);
 const ID4 = 'd4'.repeat(32);
-const ctx: CollectContext = { unreadable: (key) => assert.fail(`unexpected unreadable ${key}`) };
+const ctx: CollectContext = { wants: () => true, unreadable: (key) => assert.fail(`unexpected unreadable ${key}`) };
 
 describe('container discovery on a constructed host tree (every engine layout)', () => {
   let discovery: ContainerDiscovery;

@@ -13,7 +13,7 @@ let agent: Agent;
 const samples: Sample[] = [];
 
 before(async () => {
-  agent = await createAgent({ procfs: '/proc', sysfs: '/sys', intervalMs: 100 });
+  agent = await createAgent({ procfs: '/proc', sysfs: '/sys', intervalMs: 100, collect: 'all' });
   // The sampler's timer does not hold the process open; this one does, with a deadline.
   let deadline: NodeJS.Timeout | undefined;
   await new Promise<void>((resolve, reject) => {

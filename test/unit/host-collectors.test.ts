@@ -46,7 +46,7 @@ async function collectOnce(
 ): Promise<Pass> {
   const sample = new Sample(Date.now());
   const unreadable: string[] = [];
-  const ctx: CollectContext = { unreadable: (key) => unreadable.push(key) };
+  const ctx: CollectContext = { wants: () => true, unreadable: (key) => unreadable.push(key) };
   for (const collector of collectors) {
     const buffer = new CollectorBuffer(table, sample.time);
     await collector.collect(buffer, ctx);

@@ -23,7 +23,7 @@ async function printed(collector: string, metric: string, instance?: string): Pr
   const table = new MetricTable([c!.family]);
   const sample = new Sample(Date.now());
   const buffer = new CollectorBuffer(table, sample.time);
-  await c!.collect(buffer, { unreadable: () => {} });
+  await c!.collect(buffer, { wants: () => true, unreadable: () => {} });
   buffer.mergeInto(sample);
   const desc = table.metric(metric)!;
   const id = instance === undefined ? -1 : table.indom(desc.indom!)!.idOf(instance, sample.time);
