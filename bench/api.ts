@@ -41,7 +41,7 @@ async function wrk(url: string, connections: number, seconds: number): Promise<W
   const code = await new Promise((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`wrk exited with ${code}:\n${out}`);
   const ms = (label: string): number => {
-    const m = new RegExp(`^\\s+${label}%\\s+([\\d.]+)(us|ms|s)$`, 'm').exec(out);
+    const m = new RegExp(`^\\s+${label}%\\s+([\\d.]+)(us|ms|s)[ \\t]*$`, 'm').exec(out); // "1.31s " has a trailing blank
     if (!m) throw new Error(`wrk printed no ${label}% latency:\n${out}`);
     return Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2] as 'us' | 'ms' | 's'];
   };
