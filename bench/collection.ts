@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { agentHasCollect, consoleMetrics, servedNames, startAgentProcess, subscribe, type AgentProcess, type Subscriber } from './agent.js';
-import { BenchCgroups, cpuMeter, rssBytes, round, sleep, table, verdict, type BenchOptions, type ScenarioResult, type Verdict } from './lib.js';
+import { BenchCgroups, cpuMeter, rssBytes, round, sleep, table, undoOnInterrupt, verdict, type BenchOptions, type ScenarioResult, type Verdict } from './lib.js';
 import { PMPROXY, pcpNames, pmapiContext, startPcp } from './pcp.js';
 
 const FLOOR_C = fileURLToPath(new URL('floor.c', import.meta.url));
@@ -189,6 +189,8 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
   const tracedPasses = options.quick ? 3 : 5;
   const scales = [10, 100, 1000];
   const work = mkdtempSync(`${tmpdir()}/vigil-bench-${process.pid}-`);
+  const removeWork = (): void => rmSync(work, { recursive: true, force: true });
+  const forgetWork = undoOnInterrupt(`${work} (floor, its list, strace output)`, removeWork);
   const floorBin = `${work}/floor`;
   execFileSync('gcc', ['-O2', '-o', floorBin, FLOOR_C]);
   const cgroups = new BenchCgroups();
@@ -263,7 +265,8 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
     await agent?.stop();
     await cgroups.destroy();
     pcp.stop();
-    rmSync(work, { recursive: true, force: true });
+    forgetWork();
+    removeWork();
   }
   for (const w of warnings) console.log(`  WARNING ${w}`);
   const markdown = [
