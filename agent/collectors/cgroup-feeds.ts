@@ -38,8 +38,14 @@ const FEEDS: Readonly<Record<string, readonly string[]>> = {
   'memory.peak': ['cgroup.memory.max_usage'],
   'memory.events': ['cgroup.memory.events.', 'cgroup.memory.failcnt'],
   // block I/O: v1 throttle counters also serve cgroup2's io.stat names, and the reverse
-  'blkio.throttle.io_service_bytes': ['cgroup.blkio.dev.throttle.io_service_bytes.', 'cgroup.blkio.all.throttle.io_service_bytes.', 'cgroup.io.stat.', 'cgroup.blkio.id.container'],
-  'blkio.throttle.io_serviced': ['cgroup.blkio.dev.throttle.io_serviced.', 'cgroup.blkio.all.throttle.io_serviced.', 'cgroup.io.stat.', 'cgroup.blkio.id.container'],
+  'blkio.throttle.io_service_bytes': [
+    'cgroup.blkio.dev.throttle.io_service_bytes.', 'cgroup.blkio.all.throttle.io_service_bytes.',
+    'cgroup.io.stat.rbytes', 'cgroup.io.stat.wbytes', 'cgroup.io.stat.dbytes', 'cgroup.blkio.id.container',
+  ],
+  'blkio.throttle.io_serviced': [
+    'cgroup.blkio.dev.throttle.io_serviced.', 'cgroup.blkio.all.throttle.io_serviced.',
+    'cgroup.io.stat.rios', 'cgroup.io.stat.wios', 'cgroup.io.stat.dios', 'cgroup.blkio.id.container',
+  ],
   'blkio.io_merged': ['cgroup.blkio.dev.io_merged.', 'cgroup.blkio.all.io_merged.'],
   'blkio.io_queued': ['cgroup.blkio.dev.io_queued.', 'cgroup.blkio.all.io_queued.'],
   'blkio.io_service_bytes': ['cgroup.blkio.dev.io_service_bytes.', 'cgroup.blkio.all.io_service_bytes.'],

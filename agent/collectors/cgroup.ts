@@ -4,7 +4,7 @@ import { cgroupMounts, distinctHierarchies, parseMountInfo, type CgroupMount } f
 import { parseProcCgroups, type Subsystem } from '../parsers/proc-cgroups.js';
 import type { SampleWriter } from '../store/sample.js';
 import { cpuacctFromV1, cpuFromV2, cpuschedFromV1, cpusetFromV1, cpusetFromV2 } from './cgroup-cpu.js';
-import { walkCgroups, type CgroupDir } from './cgroup-dir.js';
+import type { CgroupDir } from './cgroup-dir.js';
 import { blkioFromV1, blockDeviceNames, ioFromV2 } from './cgroup-io.js';
 import { hugetlbFrom, memoryFromV1, memoryFromV2 } from './cgroup-memory.js';
 import { netclassFromV1 } from './cgroup-netclass.js';
@@ -12,6 +12,7 @@ import { pidsFrom } from './cgroup-pids.js';
 import { pressureFromV2 } from './cgroup-pressure.js';
 import { CgroupFeeds } from './cgroup-feeds.js';
 import type { CgroupSink } from './cgroup-sink.js';
+import { CgroupTrees } from './cgroup-tree.js';
 import { readOptional, readText } from './read.js';
 import type { Collector, Roots } from './types.js';
 
@@ -51,6 +52,7 @@ export function hierarchyPath(mountPoint: string, sysfs: string): string {
 export function cgroupCollector(roots: Roots): Collector {
   // Container ids by cgroup name, kept for the cgroups seen in the latest pass.
   let containers = new Map<string, string>();
+  const trees = new CgroupTrees();
   const feeds = new CgroupFeeds(cgroupFamily);
   /** The cgroup as the readers see it: files whose metrics nobody wants read as absent. */
   const wanted = (dir: CgroupDir): CgroupDir =>
@@ -59,6 +61,7 @@ export function cgroupCollector(roots: Roots): Collector {
     name: 'cgroup',
     family: cgroupFamily,
     async collect(out, ctx) {
+      trees.beginPass();
       const subsystems = parseProcCgroups(readOptional(`${roots.procfs}/cgroups`, ctx) ?? '');
       const mounts = cgroupMounts(
         parseMountInfo(readText(`${roots.procfs}/self/mountinfo`)),
@@ -98,7 +101,8 @@ export function cgroupCollector(roots: Roots): Collector {
         // yield to it, but reads none of those metrics' files either.
         const readers = controllers.filter((c) => feeds.walks(c));
         if (readers.length === 0) continue;
-        await walkCgroups(hierarchyPath(h.mountPoint, roots.sysfs), ctx, (dir) => {
+        const count = subsystems.find((s) => s.name === controllers[0])?.numCgroups;
+        await trees.tree(hierarchyPath(h.mountPoint, roots.sysfs)).visit(ctx, count, (dir) => {
           const view = wanted(dir);
           for (const c of readers) V1_READERS[c]!(view, sink);
           names.add(dir.name);
@@ -108,7 +112,7 @@ export function cgroupCollector(roots: Roots): Collector {
       const unified = hierarchies.find((h) => h.version === 2);
       if (!unified) return;
       const yields = (controller: string, cgroup: string): boolean => inV1.get(controller)?.has(cgroup) === true;
-      await walkCgroups(hierarchyPath(unified.mountPoint, roots.sysfs), ctx, (whole) => {
+      await trees.tree(hierarchyPath(unified.mountPoint, roots.sysfs)).visit(ctx, undefined, (whole) => {
         const dir = wanted(whole);
         const acct = !yields('cpuacct', dir.name);
         const sched = !yields('cpu', dir.name);

@@ -15,22 +15,30 @@ let buffer = Buffer.allocUnsafe(64 * 1024);
 export function readText(path: string, seqFile = false): string {
   const fd = openSync(path, 'r');
   try {
-    let length = 0;
-    for (;;) {
-      if (length === buffer.length) {
-        const bigger = Buffer.allocUnsafe(buffer.length * 2);
-        buffer.copy(bigger, 0, 0, length);
-        buffer = bigger;
-      }
-      const wanted = buffer.length - length;
-      const n = readSync(fd, buffer, length, wanted, null);
-      length += n;
-      if (n === 0 || (seqFile && n < wanted)) break;
-    }
-    return buffer.toString('utf8', 0, length);
+    return readFd(fd, seqFile);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The whole file from offset 0, whatever the descriptor read before: on a seq_file a read at
+ * offset 0 makes the kernel build the text afresh, which is what lets KeptFiles reuse descriptors.
+ */
+export function readFd(fd: number, seqFile = false): string {
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      const bigger = Buffer.allocUnsafe(buffer.length * 2);
+      buffer.copy(bigger, 0, 0, length);
+      buffer = bigger;
+    }
+    const wanted = buffer.length - length;
+    const n = readSync(fd, buffer, length, wanted, length);
+    length += n;
+    if (n === 0 || (seqFile && n < wanted)) break;
+  }
+  return buffer.toString('utf8', 0, length);
 }
 
 /** Errors that mean "this object went away or never had this file": not worth a word. */
@@ -70,7 +78,7 @@ export function readLinkOptional(path: string, ctx?: CollectContext): string | u
 }
 
 /** The shared error policy: gone → undefined, EACCES/EPERM → reported and undefined, else throw. */
-function tolerant<T>(path: string, ctx: CollectContext | undefined, read: (path: string) => T): T | undefined {
+export function tolerant<T>(path: string, ctx: CollectContext | undefined, read: (path: string) => T): T | undefined {
   try {
     return read(path);
   } catch (error) {

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { hierarchyPath } from '../collectors/cgroup.js';
-import { walkCgroups } from '../collectors/cgroup-dir.js';
+import { CgroupTrees } from '../collectors/cgroup-tree.js';
 import { listDir, readOptional } from '../collectors/read.js';
 import type { CollectContext, Roots } from '../collectors/types.js';
 import { classifyCgroup, type CgroupContainer } from '../parsers/container-cgroup.js';
@@ -76,6 +76,7 @@ export class ContainerDiscovery {
   private readonly root: string;
   private readonly apis: EngineApi[];
   private readonly files = new JsonFileCache();
+  private readonly trees = new CgroupTrees();
   private hierarchyFound?: ContainerHierarchy | null;
   private inflight?: Promise<Container[]>;
   private list: Container[] = [];
@@ -237,8 +238,10 @@ export class ContainerDiscovery {
   private async walk(ctx: CollectContext): Promise<Walked[]> {
     const hierarchy = this.hierarchy(ctx);
     const out: Walked[] = [];
+    this.trees.beginPass();
     if (hierarchy) {
-      await walkCgroups(hierarchy.dir, ctx, (dir) => {
+      // Listed again only when the tree may have changed (agent/collectors/cgroup-tree.ts).
+      await this.trees.tree(hierarchy.dir).visit(ctx, undefined, (dir) => {
         const classified = classifyCgroup(dir.name);
         if (!classified) return;
         const pid = Number(dir.read('cgroup.procs')?.split('\n', 1)[0]);

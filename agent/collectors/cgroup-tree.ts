@@ -1,0 +1,174 @@
+import { statSync, statfsSync } from 'node:fs';
+import { CgroupDir, Slices, walkCgroups, type CgroupFileReader } from './cgroup-dir.js';
+import { KeptFiles } from './kept-files.js';
+import type { CollectContext } from './types.js';
+
+/** statfs(2) f_type of the kernel's cgroup filesystems (linux/magic.h). */
+const CGROUP_SUPER_MAGIC = 0x27e0eb;
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/**
+ * Passes between full walks even when nothing says the tree changed: a cgroup created and
+ * another removed between two passes can leave the counts as they were, and a cgroup2
+ * cgroup's files change when its parent enables a controller, which no count shows.
+ */
+export const REWALK_EVERY = 10;
+
+/** The live cgroups a cgroup2 `cgroup.stat` counts: `nr_descendants`, and the cgroup itself. */
+function cgroupsCounted(stat: string | undefined): number | undefined {
+  const descendants = stat === undefined ? undefined : /^nr_descendants (\d+)$/m.exec(stat)?.[1];
+  return descendants === undefined ? undefined : Number(descendants) + 1;
+}
+
+/**
+ * One mounted hierarchy's cgroups as the latest walk found them (instance names, paths, file
+ * sets), so that a pass reads their files without listing every directory again: at 1000
+ * cgroups the listings cost as much as the reads. The tree is walked again when it may have
+ * changed:
+ * - when a cgroup directory's link count (2 plus its subdirectories, which mkdir and rmdir
+ *   below it move at once) differs from what the walk found. Stat'ing every directory costs
+ *   a third of listing it, and is skipped while the kernel's count of cgroups agreed with
+ *   the walk's on this pass and the one before: `num_cgroups` (/proc/cgroups, v1) and
+ *   `nr_descendants` (the root's `cgroup.stat`, cgroup2) rise at once on mkdir. They often
+ *   disagree for long: a v1 rmdir lowers num_cgroups only when the kernel frees the cgroup
+ *   (memory cgroups linger while they hold page cache), and num_cgroups counts the whole
+ *   hierarchy where the mount shows a subtree. While they disagree, a free can hide a mkdir
+ *   from the count, which is why one agreeing pass is not enough.
+ * - when a read found a cgroup gone (a cgroup removed and another made between two passes);
+ * - every REWALK_EVERY passes regardless.
+ *
+ * Only a real cgroup filesystem is cached and read through kept descriptors. A fixture tree
+ * on disk has no counts that move and regular files that a kept descriptor would read stale,
+ * so it is walked and read afresh every pass, as before.
+ */
+export class CgroupTree {
+  private listed: readonly CgroupDir[] = [];
+  /** Subdirectories of each listed cgroup as the walk found them, in the same order. */
+  private subdirs: readonly number[] = [];
+  /** No walk yet, or a read found a cgroup of the latest walk gone. */
+  private stale = true;
+  /** The kernel's count of cgroups agreed with the list on the previous pass. */
+  private agreed = false;
+  private passesSinceWalk = 0;
+  /** Walks made so far (tests count them). */
+  walks = 0;
+  /** Reads through kept descriptors; undefined when the tree is not on a cgroup filesystem. */
+  private readonly reader: CgroupFileReader | undefined;
+  private readonly cgroup2: boolean;
+
+  constructor(
+    readonly path: string,
+    private readonly kept: KeptFiles,
+  ) {
+    const type = filesystemType(path);
+    this.cgroup2 = type === CGROUP2_SUPER_MAGIC;
+    if (this.cgroup2 || type === CGROUP_SUPER_MAGIC) this.reader = (file, ctx) => kept.readOptional(file, ctx, true);
+  }
+
+  /**
+   * Visits every cgroup of the tree, parents before children, giving the event loop a turn
+   * every few milliseconds as the walk does.
+   * @param count the hierarchy's `num_cgroups` from /proc/cgroups; a cgroup2 tree counts its own.
+   */
+  async visit(ctx: CollectContext, count: number | undefined, visit: (dir: CgroupDir) => void): Promise<void> {
+    const reader = this.reader;
+    if (reader === undefined) {
+      this.walks++;
+      return walkCgroups(this.path, ctx, visit);
+    }
+    const counted = this.cgroup2 ? cgroupsCounted(reader(`${this.path}/cgroup.stat`, ctx)) : count;
+    const vanishedBefore = this.kept.vanished;
+    if (await this.mayHaveChanged(counted)) await this.walk(ctx, reader, counted, visit);
+    else await this.revisit(ctx, reader, visit);
+    // A cgroup went away since the walk: the list is stale, whatever the count says.
+    if (this.kept.vanished !== vanishedBefore) this.stale = true;
+  }
+
+  /** Once a pass: counts the pass and remembers whether the count agreed. */
+  private async mayHaveChanged(counted: number | undefined): Promise<boolean> {
+    // An empty list is a hierarchy directory that was not there: nothing to stat, so look again.
+    if (this.stale || this.listed.length === 0 || ++this.passesSinceWalk >= REWALK_EVERY) return true;
+    const agrees = counted === this.listed.length;
+    const trusted = agrees && this.agreed;
+    this.agreed = agrees;
+    return !trusted && (await this.subdirsChanged());
+  }
+
+  /** Whether a listed cgroup gained or lost a subdirectory (or went away) since the walk. */
+  private async subdirsChanged(): Promise<boolean> {
+    const slices = new Slices();
+    for (let i = 0; i < this.listed.length; i++) {
+      try {
+        const stat = statSync(this.listed[i]!.path, { throwIfNoEntry: false });
+        if (stat === undefined || stat.nlink - 2 !== this.subdirs[i]) return true;
+      } catch {
+        // Whatever it is, the walk meets it too and applies the error policy.
+        return true;
+      }
+      await slices.next();
+    }
+    return false;
+  }
+
+  private async walk(ctx: CollectContext, reader: CgroupFileReader, counted: number | undefined, visit: (dir: CgroupDir) => void): Promise<void> {
+    const found: CgroupDir[] = [];
+    this.walks++;
+    await walkCgroups(this.path, ctx, (dir) => {
+      found.push(dir);
+      visit(dir);
+    }, reader);
+    const subdirs = new Map<string, number>();
+    for (const dir of found) {
+      const parent = dir.path.slice(0, dir.path.lastIndexOf('/'));
+      subdirs.set(parent, (subdirs.get(parent) ?? 0) + 1);
+    }
+    this.listed = found;
+    this.subdirs = found.map((dir) => subdirs.get(dir.path) ?? 0);
+    this.agreed = counted === found.length;
+    this.stale = false;
+    this.passesSinceWalk = 0;
+  }
+
+  /** The latest walk's cgroups again, with this pass's context. */
+  private async revisit(ctx: CollectContext, reader: CgroupFileReader, visit: (dir: CgroupDir) => void): Promise<void> {
+    const slices = new Slices();
+    for (const dir of this.listed) {
+      visit(new CgroupDir(dir.name, dir.path, dir.files, ctx, reader));
+      await slices.next();
+    }
+  }
+}
+
+/**
+ * The trees of one collector and the descriptors they keep, pass by pass: what a pass did not
+ * use (an unmounted hierarchy, a removed cgroup's files) is let go when the next one begins.
+ */
+export class CgroupTrees {
+  private previous = new Map<string, CgroupTree>();
+  private current = new Map<string, CgroupTree>();
+
+  constructor(readonly kept = new KeptFiles()) {}
+
+  beginPass(): void {
+    this.kept.sweep();
+    this.previous = this.current;
+    this.current = new Map();
+  }
+
+  /** The tree of the hierarchy at `path` (already under `--sysfs`). */
+  tree(path: string): CgroupTree {
+    let tree = this.current.get(path) ?? this.previous.get(path);
+    if (tree === undefined) tree = new CgroupTree(path, this.kept);
+    this.current.set(path, tree);
+    return tree;
+  }
+}
+
+function filesystemType(path: string): number | undefined {
+  try {
+    return statfsSync(path).type;
+  } catch {
+    // A hierarchy directory that is not there is walked as before, which finds it empty.
+    return undefined;
+  }
+}

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readlinkSync, rmdirSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { cgroupCollector } from '../../agent/collectors/cgroup.js';
+import { CgroupTree, CgroupTrees, REWALK_EVERY } from '../../agent/collectors/cgroup-tree.js';
+import { FdBudget, KeptFiles } from '../../agent/collectors/kept-files.js';
+import type { CollectContext } from '../../agent/collectors/types.js';
+import { MetricTable } from '../../agent/metrics/table.js';
+import { CollectorBuffer, Sample } from '../../agent/store/sample.js';
+import { TestCgroup, cgroupHierarchies } from '../support/cgroup.js';
+
+// The walked-tree cache and kept descriptors on this host's real cgroups. The tree tests use a
+// cgroup of their own as the tree's root, so that other cgroups coming and going on this shared
+// machine do not move its counts.
+
+const ctx: CollectContext = { wants: () => true, unreadable: (key, error) => assert.fail(`unexpected unreadable ${key}: ${String(error)}`) };
+
+/** Descriptors this process holds on files below `dir`. */
+function fdsUnder(dir: string): number {
+  let count = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${dir}/`)) count++;
+    } catch {
+      // The descriptor readdir itself used, closed by now.
+    }
+  }
+  return count;
+}
+
+/** One pass over the tree: the cgroups it visits, each with the text of `file`. */
+async function pass(trees: CgroupTrees, root: string, count: number | undefined, file: string): Promise<Map<string, string | undefined>> {
+  trees.beginPass();
+  const seen = new Map<string, string | undefined>();
+  await trees.tree(root).visit(ctx, count, (dir) => seen.set(dir.name, dir.read(file)));
+  return seen;
+}
+
+const v1 = cgroupHierarchies().find((h) => h.version === 1 && h.controllers.includes('cpu'));
+const v2 = cgroupHierarchies().find((h) => h.version === 2);
+
+describe('cgroup trees on this host', () => {
+  const made: string[] = [];
+  const cgroups: TestCgroup[] = [];
+  after(async () => {
+    for (const dir of made.reverse()) {
+      try {
+        rmdirSync(dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+    for (const cg of cgroups) await cg.destroy();
+  });
+  const mkdir = (dir: string): string => {
+    mkdirSync(dir);
+    made.push(dir);
+    return dir;
+  };
+  const rmdir = (dir: string): void => {
+    rmdirSync(dir);
+    made.splice(made.indexOf(dir), 1);
+  };
+
+  it('cgroup2: a stable tree is walked once; a child made or removed shows in the next pass', { skip: !v2 && 'no cgroup2 hierarchy' }, async () => {
+    const cg = new TestCgroup();
+    cgroups.push(cg);
+    const root = cg.unified;
+    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)));
+    const a = mkdir(`${root}/a`);
+    assert.deepEqual([...(await pass(trees, root, undefined, 'cgroup.procs')).keys()], ['/', '/a']);
+    for (let n = 0; n < 3; n++) await pass(trees, root, undefined, 'cgroup.procs');
+    assert.equal(trees.tree(root).walks, 1, 'nothing changed: no walk after the first');
+    assert.ok(fdsUnder(a) >= 1, 'the cgroup.procs of /a stays open between passes');
+
+    const b = mkdir(`${root}/b`);
+    assert.deepEqual([...(await pass(trees, root, undefined, 'cgroup.procs')).keys()], ['/', '/a', '/b']);
+    rmdir(a);
+    assert.deepEqual([...(await pass(trees, root, undefined, 'cgroup.procs')).keys()], ['/', '/b']);
+    await pass(trees, root, undefined, 'cgroup.procs');
+    assert.equal(fdsUnder(a), 0, 'the removed cgroup holds no descriptor');
+    assert.ok(fdsUnder(b) >= 1);
+    trees.kept.close();
+  });
+
+  it('v1: a late free cannot hide a mkdir; a removed cgroup is noticed by its reads', { skip: !v1 && 'no v1 cpu hierarchy' }, async () => {
+    const cg = new TestCgroup();
+    cgroups.push(cg);
+    const root = cg.dir('cpu');
+    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)));
+    const walks = (): number => trees.tree(root).walks;
+    // num_cgroups counts the whole hierarchy; for a tree rooted in the test's own cgroup the test
+    // says what the kernel would count for it.
+    const a = mkdir(`${root}/a`);
+    mkdir(`${root}/b`);
+    const shares = await pass(trees, root, 3, 'cpu.shares');
+    assert.deepEqual([...shares.keys()], ['/', '/a', '/b']);
+    assert.equal(shares.get('/a'), '1024\n');
+    await pass(trees, root, 3, 'cpu.shares');
+    assert.equal(walks(), 1, 'the count matches the walk: no walk');
+
+    // rmdir leaves num_cgroups where it was until the kernel frees the cgroup.
+    rmdir(a);
+    const during = await pass(trees, root, 3, 'cpu.shares');
+    assert.equal(during.get('/a'), undefined, 'the read on the kept descriptor found /a gone, and said nothing');
+    assert.equal(walks(), 1);
+    assert.equal(fdsUnder(a), 0, 'its descriptor was closed on that read');
+    assert.deepEqual([...(await pass(trees, root, 3, 'cpu.shares')).keys()], ['/', '/b'], 'the next pass walked again');
+    await pass(trees, root, 3, 'cpu.shares');
+    assert.equal(walks(), 2, 'counted but not freed: the directories are stat\'ed, not listed');
+
+    // /a is freed and /c made between two passes: num_cgroups stays at 3.
+    mkdir(`${root}/c`);
+    assert.ok((await pass(trees, root, 3, 'cpu.shares')).has('/c'), 'the root\'s link count gave /c away');
+    assert.equal(walks(), 3);
+    await pass(trees, root, 3, 'cpu.shares');
+    await pass(trees, root, 3, 'cpu.shares');
+    assert.equal(walks(), 3, 'the count agrees with the walk: nothing to look at');
+
+    // A cgroup that no count shows (made while another was removed and freed between two
+    // passes, and the removed one not read) shows within REWALK_EVERY passes.
+    mkdir(`${root}/d`);
+    let passes = 0;
+    while (!(await pass(trees, root, 3, 'cpu.shares')).has('/d')) passes++;
+    assert.ok(passes > 0 && passes < REWALK_EVERY, `took ${passes} passes`);
+    trees.kept.close();
+  });
+
+  it('a cgroup removed and made again under the same name reads on in the same pass', { skip: !v2 && 'no cgroup2 hierarchy' }, async () => {
+    const cg = new TestCgroup();
+    cgroups.push(cg);
+    const root = cg.unified;
+    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)));
+    const a = mkdir(`${root}/a`);
+    assert.equal((await pass(trees, root, undefined, 'cgroup.type')).get('/a'), 'domain\n');
+    rmdir(a);
+    mkdir(a);
+    assert.equal((await pass(trees, root, undefined, 'cgroup.type')).get('/a'), 'domain\n', 'read from the new /a, not lost with the old descriptor');
+    assert.equal(fdsUnder(a), 1, 'one descriptor, on the new /a');
+    trees.kept.close();
+  });
+
+  it('a hierarchy directory that was gone at a walk is walked again when it is back', { skip: !v2 && 'no cgroup2 hierarchy' }, async () => {
+    const cg = new TestCgroup();
+    cgroups.push(cg);
+    const x = mkdir(`${cg.unified}/x`);
+    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)));
+    trees.tree(x);
+    rmdir(x);
+    assert.deepEqual([...(await pass(trees, x, undefined, 'cgroup.type')).keys()], []);
+    mkdir(x);
+    assert.deepEqual([...(await pass(trees, x, undefined, 'cgroup.type')).keys()], ['/']);
+    trees.kept.close();
+  });
+
+  it('keeps no more descriptors than its budget, and still reads every file', { skip: !v2 && 'no cgroup2 hierarchy' }, async () => {
+    const cg = new TestCgroup();
+    cgroups.push(cg);
+    const root = cg.unified;
+    for (let n = 0; n < 10; n++) mkdir(`${root}/c${n}`);
+    const budget = new FdBudget(25);
+    const trees = new CgroupTrees(new KeptFiles(budget));
+    const before = readdirSync('/proc/self/fd').length;
+    let files = 0;
+    for (let n = 0; n < 3; n++) {
+      trees.beginPass();
+      files = 0;
+      await trees.tree(root).visit(ctx, undefined, (dir) => {
+        for (const file of ['cgroup.procs', 'cgroup.stat', 'cgroup.controllers', 'cgroup.events', 'cgroup.type', 'cgroup.threads', 'cpu.stat']) {
+          if (!dir.files.has(file)) continue;
+          files++;
+          assert.notEqual(dir.read(file), undefined, `${dir.path}/${file}`);
+        }
+      });
+    }
+    assert.ok(files > 50, `read ${files} files a pass, more than the budget of 25`);
+    assert.equal(trees.kept.size, 25);
+    assert.ok(readdirSync('/proc/self/fd').length - before <= 25);
+    trees.kept.close();
+    assert.equal(fdsUnder(root), 0);
+  });
+
+  it('a fixture-like tree on an ordinary filesystem is walked every pass and keeps nothing', async () => {
+    const tree = new CgroupTree(new URL('../fixtures/cgroup-v2-vm/sys/fs/cgroup', import.meta.url).pathname, new KeptFiles(new FdBudget(100)));
+    for (let n = 0; n < 3; n++) await tree.visit(ctx, undefined, (dir) => dir.read('cpu.stat'));
+    assert.equal(tree.walks, 3);
+  });
+
+  it('the collector: a cgroup made after the first passes is in the next sample; a removed one leaves, with its descriptors', async () => {
+    const collector = cgroupCollector({ procfs: '/proc', sysfs: '/sys' });
+    const table = new MetricTable([collector.family]);
+    const cpuStat = async (): Promise<Set<string>> => {
+      const now = Date.now();
+      const buffer = new CollectorBuffer(table, now);
+      await collector.collect(buffer, { wants: () => true, unreadable: () => {} });
+      const sample = new Sample(now);
+      buffer.mergeInto(sample);
+      const indom = table.metric('cgroup.cpuacct.usage')!.indom!;
+      return new Set([...(sample.get('cgroup.cpuacct.usage') ?? [])].map(([id]) => sample.instanceName(indom, id)!));
+    };
+    await cpuStat();
+    await cpuStat();
+    const cg = new TestCgroup();
+    cgroups.push(cg);
+    assert.ok((await cpuStat()).has(cg.path), 'the new cgroup is in the first pass after it was made');
+    const dirs = cgroupHierarchies().map((h) => `${h.mountPoint}${cg.path}`);
+    assert.ok(dirs.reduce((n, dir) => n + fdsUnder(dir), 0) > 0, 'its files are read through kept descriptors');
+    await cg.destroy();
+    cgroups.pop();
+    assert.ok(!(await cpuStat()).has(cg.path), 'the removed cgroup is gone from the next pass');
+    await cpuStat();
+    assert.equal(dirs.reduce((n, dir) => n + fdsUnder(dir), 0), 0, 'and holds no descriptor');
+  });
+});
