@@ -4,7 +4,7 @@
  * Scenarios: collection, api, history, stream, console (default: all, in that order).
  * Writes docs/BENCHMARKS.md and docs/benchmarks.json, and prints PASS/FAIL per budget.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -33,9 +33,15 @@ function machine(): Record<string, string | number> {
     memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
     loadAverageAtStart: loadavg().map((l) => l.toFixed(2)).join(' '),
     node: process.version,
-    pcp: execFileSync('pminfo', ['--version'], { encoding: 'utf8' }).trim(),
+    pcp: pcpVersion(),
     date: new Date().toISOString(),
   };
+}
+
+/** `pminfo --version` prints to stderr ("pminfo version 6.0.3"). */
+function pcpVersion(): string {
+  const { stdout, stderr } = spawnSync('pminfo', ['--version'], { encoding: 'utf8' });
+  return `${stdout}${stderr}`.trim().replace(/^pminfo version/, 'PCP') || 'PCP: pminfo not found';
 }
 
 async function main(argv: string[]): Promise<void> {
