@@ -83,6 +83,7 @@ export async function historyBench(options: BenchOptions): Promise<ScenarioResul
     const projected = samples < TARGET_SAMPLES;
     const bytesAt900 = projected ? last.bytes + (TARGET_SAMPLES - samples) * last.series * growth : last.bytes;
     const rssAt900 = last.rss + (bytesAt900 - last.bytes);
+    const perValueAt900 = projected ? bytesAt900 / (TARGET_SAMPLES * last.series) : last.bytes / last.values;
     figures = {
       seconds: round((Date.now() - started) / 1000, 0),
       series: last.series,
@@ -92,14 +93,14 @@ export async function historyBench(options: BenchOptions): Promise<ScenarioResul
       evictedChunks: last.evicted,
       bytesPerValueNow: round(last.bytes / last.values, 3),
       growthBytesPerValue: round(growth, 3),
-      bytesPerValueAt900: round(bytesAt900 / (TARGET_SAMPLES * last.series), 3),
+      bytesPerValueAt900: round(perValueAt900, 3),
       rssMiB: round(last.rss / 2 ** 20, 1),
       rssAt900SamplesMiB: round(rssAt900 / 2 ** 20, 1),
       projected,
     };
     console.log(`  history @1000 cgroups: ${JSON.stringify(figures)}`);
     const how = projected ? (Number.isFinite(growth) ? ', projected' : `, not measured: only ${Math.round(samples)} samples in ${windowS} s`) : '';
-    verdicts.push(verdict(`history bytes per stored value at ${TARGET_SAMPLES} samples (with object overhead)${how}`, bytesAt900 / (TARGET_SAMPLES * last.series), 2, 'bytes'));
+    verdicts.push(verdict(`history bytes per stored value at ${TARGET_SAMPLES} samples (with object overhead)${how}`, perValueAt900, 2, 'bytes'));
     verdicts.push(verdict(`agent RSS, 1000 cgroups + one console, 15 min of history (${TARGET_SAMPLES} samples)${how}`, rssAt900 / 2 ** 20, 150, 'MiB'));
   } finally {
     console_?.close();
