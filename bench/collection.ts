@@ -2,65 +2,137 @@
  * Scenario 1 — collection cost vs scale. With 10, 100 and 1000 real cgroups, side by side in the
  * same window: the agent (built CLI, --interval 1s, one console stream subscriber), the C floor
  * reading exactly the files the agent read in one pass (list taken with strace), and the PCP
- * stack answering a fetch of the same metric names from pmproxy once per second.
+ * stack answering a fetch of the metrics that console shows from pmproxy once per second.
+ * Each scale runs twice when the agent has `--collect`: as deployed (collecting what the console
+ * asks for) and with `--collect all` (every collector every pass), each against its own floor.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { consoleMetrics, servedNames, startAgentProcess, subscribe, type AgentProcess } from './agent.js';
-import { BenchCgroups, cpuMeter, rssBytes, round, sleep, table, verdict, type BenchOptions, type ScenarioResult, type Verdict } from './lib.js';
+import { agentHasCollect, consoleMetrics, servedNames, startAgentProcess, subscribe, type AgentProcess, type Subscriber } from './agent.js';
+import { BenchCgroups, cpuMeter, rssBytes, round, sleep, table, undoOnInterrupt, verdict, type BenchOptions, type ScenarioResult, type Verdict } from './lib.js';
 import { PMPROXY, pcpNames, pmapiContext, startPcp } from './pcp.js';
 
 const FLOOR_C = fileURLToPath(new URL('floor.c', import.meta.url));
 
-/** Paths the agent opened in one pass, with how often, from `strace -f -e trace=openat` over several passes. */
-interface OpenList {
+/** What the agent read under /proc and /sys per sampling pass, from strace. */
+interface PassReads {
+  /** Complete passes traced. */
   passes: number;
-  entries: Array<{ dir: boolean; times: number; path: string }>;
+  /** Files read (read/pread64/readv) and directories listed (getdents64) in at least half of the passes. */
+  files: string[];
+  dirs: string[];
+  /** Distinct files read in each complete pass: these should agree with each other. */
+  filesPerPass: number[];
+}
+
+/** Syscalls that read a file's contents or list a directory; with -y strace prints the fd's path. */
+const READ_CALL = /^(read|pread64|readv|preadv|preadv2|getdents64)\(\d+<(\/(?:proc|sys)\/[^>]*)>.*\)\s+=\s+(-?\d+)/;
+
+/**
+ * Attaches `strace -f -y` to the running agent until `passes` complete sampling passes are
+ * traced, and returns, per pass, the distinct files it read and directories it listed. Pass
+ * boundaries are the sample times `console` receives over the stream (each sample's `t` is when
+ * its pass started): the reads between two consecutive sample times belong to the first pass.
+ * That marker does not depend on which files the agent reads or whether it reopens them, and a
+ * sample the stream skipped only merges two passes, whose distinct files are the same.
+ */
+async function traceReads(pid: number, console_: Subscriber, work: string, passes: number): Promise<PassReads> {
+  const out = `${work}/strace.txt`;
+  rmSync(out, { force: true }); // a previous run's trace must not count as this one's
+  const strace = spawn('strace', ['-f', '-y', '-ttt', '-s', '0', '-e', 'signal=none', '-e', 'trace=read,pread64,readv,preadv,preadv2,getdents64',
+    '-p', String(pid), '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise((resolve) => strace.once('exit', resolve));
+  let stderr = '';
+  let attachedAt = Infinity;
+  strace.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    if (attachedAt === Infinity && stderr.includes(`Process ${pid} attached`)) attachedAt = Date.now();
+  });
+  // A pass that started after every thread was attached is traced whole; one more sample closes the last pass.
+  const traced = (): number[] => console_.times.filter((t) => t > attachedAt);
+  const deadline = Date.now() + 300_000;
+  while (traced().length < passes + 1 && Date.now() < deadline && strace.exitCode === null) await sleep(250);
+  strace.kill('SIGINT');
+  await exited;
+  const bounds = traced().map((t) => t / 1000);
+  if (bounds.length < 2) {
+    throw new Error(`strace traced no complete sampling pass of agent ${pid} in 300 s (samples received after attaching: ${bounds.length}); strace said:\n${stderr.slice(-2000)}`);
+  }
+  const perPass = bounds.slice(1).map(() => ({ files: new Set<string>(), dirs: new Set<string>() }));
+  const unfinished = new Map<string, { time: number; call: string }>();
+  for (const line of readFileSync(out, 'utf8').split('\n')) {
+    const m = /^(\d+)\s+([\d.]+) (.*)$/.exec(line); // strace pads the pid
+    if (!m) continue;
+    const tid = m[1]!;
+    let [time, call] = [Number(m[2]), m[3]!];
+    if (call.endsWith(' <unfinished ...>')) {
+      unfinished.set(tid, { time, call: call.slice(0, -' <unfinished ...>'.length) });
+      continue;
+    }
+    const resumed = /^<\.\.\. \w+ resumed>(.*)$/.exec(call);
+    if (resumed) {
+      const start = unfinished.get(tid);
+      unfinished.delete(tid);
+      if (!start) continue;
+      [time, call] = [start.time, start.call + resumed[1]];
+    }
+    const read = READ_CALL.exec(call);
+    if (!read || Number(read[3]) < 0) continue;
+    const pass = bounds.filter((t) => t <= time).length - 1; // bounds are few and sorted
+    if (pass < 0 || pass >= perPass.length) continue;
+    (read[1] === 'getdents64' ? perPass[pass]!.dirs : perPass[pass]!.files).add(read[2]!);
+  }
+  // The steady pass: what most passes read (a cgroup that appeared or vanished mid-trace does not count).
+  const steady = (sets: Array<Set<string>>): string[] => {
+    const seen = new Map<string, number>();
+    for (const set of sets) for (const path of set) seen.set(path, (seen.get(path) ?? 0) + 1);
+    return [...seen].filter(([, n]) => n * 2 >= sets.length).map(([path]) => path);
+  };
+  if (perPass.every((p) => p.files.size === 0)) {
+    throw new Error(`strace saw agent ${pid} read nothing under /proc or /sys in ${perPass.length} passes: has the output format of strace changed? (${out})`);
+  }
+  return {
+    passes: perPass.length,
+    files: steady(perPass.map((p) => p.files)),
+    dirs: steady(perPass.map((p) => p.dirs)),
+    filesPerPass: perPass.map((p) => p.files.size),
+  };
+}
+
+/** Collector failures the agent has counted (a collector skipped because it was still busy with an earlier pass counts). */
+async function collectorErrors(url: string): Promise<number> {
+  const reply = (await (await fetch(`${url}/pmapi/fetch?names=vigil.collector.errors`)).json()) as { values: Array<{ instances: Array<{ value: number | string }> }> };
+  return reply.values.flatMap((v) => v.instances).reduce((n, i) => n + Number(i.value), 0);
 }
 
 /**
- * Attaches strace to the running agent (all threads), waits until it has done `passes` passes
- * (counted by its opens of /proc/loadavg, which the loadavg collector reads once per pass),
- * detaches, and divides each path's successful opens by the pass count.
+ * The floor's list for an agent started with `args` at 1 s, traced on `agent` itself. Under
+ * strace a pass can take longer than the collectors' deadline (2 × interval, at least 2 s); a
+ * collector then runs on into the next pass and the passes no longer agree. Then the trace is
+ * taken again on a second agent with the same arguments at --interval 10s, whose passes end
+ * before the next begins; the list does not depend on the interval.
  */
-async function traceOnePass(pid: number, work: string, passes = 4): Promise<OpenList> {
-  const out = `${work}/strace.txt`;
-  rmSync(out, { force: true }); // a previous scale's trace must not count as this one's
-  const strace = spawn('strace', ['-f', '-p', String(pid), '-e', 'trace=openat', '-o', out], { stdio: 'ignore' });
-  const exited = new Promise((resolve) => strace.once('exit', resolve));
-  const count = (): number => {
-    try {
-      return readFileSync(out, 'utf8').split('"/proc/loadavg"').length - 1;
-    } catch {
-      return 0;
-    }
+async function floorList(agent: AgentProcess, console_: Subscriber, args: readonly string[], metrics: readonly string[], work: string, passes: number): Promise<PassReads & { tracedAt: string }> {
+  const trace = async (a: AgentProcess, c: Subscriber): Promise<PassReads & { clean: boolean }> => {
+    const errors = await collectorErrors(a.url);
+    const reads = await traceReads(a.child.pid!, c, work, passes);
+    const spread = (Math.max(...reads.filesPerPass) - Math.min(...reads.filesPerPass)) / Math.max(...reads.filesPerPass);
+    return { ...reads, clean: (await collectorErrors(a.url)) === errors && spread <= 0.05 };
   };
-  const deadline = Date.now() + 120_000;
-  while (count() < passes + 1 && Date.now() < deadline) await sleep(500);
-  strace.kill('SIGINT');
-  await exited;
-  const pending = new Map<string, string>();
-  const opens = new Map<string, number>();
-  for (const line of readFileSync(out, 'utf8').split('\n')) {
-    const [tid, ...rest] = line.split(' ');
-    let call = rest.join(' ');
-    if (call.includes('<unfinished ...>')) {
-      pending.set(tid!, call.replace(' <unfinished ...>', ''));
-      continue;
-    }
-    const resumed = /^<\.\.\. openat resumed>(.*)$/.exec(call);
-    if (resumed) call = (pending.get(tid!) ?? '') + resumed[1];
-    const m = /^openat\([^,]+, "([^"]+)", ([A-Z_|]+)[^)]*\)\s+=\s+(-?\d+)/.exec(call);
-    if (!m || Number(m[3]) < 0 || !/^\/(proc|sys)\//.test(m[1]!)) continue;
-    const key = `${m[2]!.includes('O_DIRECTORY') ? 'D' : 'F'} ${m[1]}`;
-    opens.set(key, (opens.get(key) ?? 0) + 1);
+  const first = await trace(agent, console_);
+  if (first.clean) return { ...first, tracedAt: '1 s' };
+  console.log(`  traced passes disagree (${first.filesPerPass.join(', ')} files) or collectors overran under strace; tracing an agent at --interval 10s`);
+  const slow = await startAgentProcess(['--interval', '10s', ...args]);
+  const slowConsole = await subscribe(slow.url, metrics);
+  try {
+    await sleep(1000);
+    return { ...(await trace(slow, slowConsole)), tracedAt: '10 s' };
+  } finally {
+    slowConsole.close();
+    await slow.stop();
   }
-  const measured = opens.get('F /proc/loadavg') ?? 0;
-  if (measured === 0) throw new Error('strace saw no open of /proc/loadavg: is the loadavg collector gone, or strace unable to attach (ptrace restricted)?');
-  const entries = [...opens].map(([key, n]) => ({ dir: key[0] === 'D', path: key.slice(2), times: Math.round(n / measured) })).filter((e) => e.times > 0);
-  return { passes: measured, entries };
 }
 
 /** The PCP side: one client fetching `names` from pmproxy once per second on one context, in chunks of URL-friendly size. */
@@ -75,9 +147,10 @@ function pollPmproxy(names: readonly string[]): { stop(): Promise<{ fetches: num
     while (running) {
       const t0 = Date.now();
       for (const chunk of chunks) {
-        const response = await fetch(`${PMPROXY}/pmapi/fetch?context=${context}&names=${chunk}`);
-        await response.arrayBuffer();
-        if (response.status !== 200) errors++;
+        // pmproxy 6.0.3 now and then stops answering: that is an error, not a hung bench.
+        const ok = await fetch(`${PMPROXY}/pmapi/fetch?context=${context}&names=${chunk}`, { signal: AbortSignal.timeout(5000) })
+          .then(async (response) => (await response.arrayBuffer(), response.status === 200), () => false);
+        if (!ok) errors++;
       }
       fetches++;
       await sleep(Math.max(0, 1000 - (Date.now() - t0)));
@@ -92,82 +165,135 @@ function pollPmproxy(names: readonly string[]): { stop(): Promise<{ fetches: num
   };
 }
 
+/** How the agent collects in a run: as deployed (what subscribers ask for) or every collector every pass. */
+interface Mode {
+  label: string;
+  args: string[];
+  /** What the PCP client fetches beside it: the metrics the console shows, or every name both serve. */
+  pcpFetches: 'console' | 'all';
+}
+
+/** The modes this agent build has: `--collect` arrived with on-demand collection. */
+function modes(): Mode[] {
+  if (!agentHasCollect()) {
+    return [{ label: 'all collectors (this build has no --collect)', args: [], pcpFetches: 'console' }];
+  }
+  return [
+    { label: 'one console (--collect demand)', args: [], pcpFetches: 'console' },
+    { label: '--collect all', args: ['--collect', 'all'], pcpFetches: 'all' },
+  ];
+}
+
 export async function collectionBench(options: BenchOptions): Promise<ScenarioResult> {
   const windowS = options.quick ? 8 : 15;
+  const tracedPasses = options.quick ? 3 : 5;
   const scales = [10, 100, 1000];
   const work = mkdtempSync(`${tmpdir()}/vigil-bench-${process.pid}-`);
+  const removeWork = (): void => rmSync(work, { recursive: true, force: true });
+  const forgetWork = undoOnInterrupt(`${work} (floor, its list, strace output)`, removeWork);
   const floorBin = `${work}/floor`;
   execFileSync('gcc', ['-O2', '-o', floorBin, FLOOR_C]);
   const cgroups = new BenchCgroups();
   const pcp = startPcp();
-  const rows: Array<Record<string, number>> = [];
+  const rows: Array<Record<string, string | number>> = [];
   const verdicts: Verdict[] = [];
+  const warnings: string[] = [];
   let agent: AgentProcess | undefined;
   let floor: ChildProcess | undefined;
+  let console_: Subscriber | undefined;
   try {
     const pcpKnown = pcpNames();
     for (const scale of scales) {
       await cgroups.growTo(scale);
-      agent = await startAgentProcess(['--interval', '1s']);
-      const pid = agent.child.pid!;
-      await sleep(2500);
-      const opens = await traceOnePass(pid, work);
-      writeFileSync(`${work}/list.txt`, opens.entries.map((e) => `${e.dir ? 'D' : 'F'} ${e.times} ${e.path}`).join('\n') + '\n');
-      floor = spawn(floorBin, [`${work}/list.txt`], { stdio: 'ignore' });
-      const served = await servedNames(agent.url);
-      const same = served.filter((name) => pcpKnown.has(name));
-      const console_ = await subscribe(agent.url, consoleMetrics(served));
-      const poller = pollPmproxy(same);
-      await sleep(3000);
-      const pcpPids = pcp.pids();
-      const [a, f, p] = [cpuMeter([pid]), cpuMeter([floor.pid!]), cpuMeter(pcpPids)];
-      await sleep(windowS * 1000);
-      const [ar, fr, pr] = [a.stop(), f.stop(), p.stop()];
-      const rss = rssBytes(pid);
-      const polled = await poller.stop();
-      console_.close();
-      floor.kill('SIGKILL');
-      await agent.stop();
-      agent = undefined;
-      const files = opens.entries.reduce((n, e) => n + e.times, 0);
-      const row = {
-        cgroups: scale,
-        filesPerPass: files,
-        agentMsPerSample: round((ar.cpu / ar.wall) * 1000, 1),
-        agentUsPerCgroup: round(((ar.cpu / ar.wall) * 1e6) / scale, 0),
-        agentCorePct: round((ar.cpu / ar.wall) * 100, 2),
-        floorMsPerSample: round((fr.cpu / fr.wall) * 1000, 1),
-        agentOverFloor: round(ar.cpu / Math.max(fr.cpu, 0.01), 2),
-        pcpMsPerSample: round((pr.cpu / pr.wall) * 1000, 1),
-        agentOverPcp: round(ar.cpu / Math.max(pr.cpu, 0.01), 2),
-        pcpMetrics: same.length,
-        pcpFetchErrors: polled.errors,
-        agentRssMiB: round(rss / 2 ** 20, 1),
-      };
-      rows.push(row);
-      console.log(`collection @${scale} cgroups: ${JSON.stringify(row)}`);
-      verdicts.push(verdict(`collection within 3× the C floor (${scale} cgroups)`, row.agentOverFloor, 3, '× floor'));
-      if (scale === 100) {
-        verdicts.push(verdict('agent CPU at 1 s, 100 cgroups + one console, vs PCP stack (same metrics)', row.agentOverPcp, 0.5, '× PCP'));
-        verdicts.push(verdict('agent CPU at 1 s, 100 cgroups + one console', row.agentCorePct, 1, '% of one core'));
+      for (const mode of modes()) {
+        agent = await startAgentProcess(['--interval', '1s', ...mode.args]);
+        const pid = agent.child.pid!;
+        const served = await servedNames(agent.url);
+        const shown = consoleMetrics(served);
+        console_ = await subscribe(agent.url, shown);
+        await sleep(2500);
+        const reads = await floorList(agent, console_, mode.args, shown, work, tracedPasses);
+        writeFileSync(`${work}/list.txt`, [...reads.dirs.map((p) => `D ${p}`), ...reads.files.map((p) => `F ${p}`)].join('\n') + '\n');
+        floor = spawn(floorBin, [`${work}/list.txt`], { stdio: 'ignore' });
+        // Leaf names under what the console subscribes to, as the agent delivers them, that PCP also has.
+        const both = served.filter((name) => pcpKnown.has(name));
+        const pcpSet = mode.pcpFetches === 'all' ? both : both.filter((name) => shown.some((m) => name === m || name.startsWith(`${m}.`)));
+        const poller = pollPmproxy(pcpSet);
+        await sleep(3000);
+        const [a, f, p] = [cpuMeter([pid]), cpuMeter([floor.pid!]), cpuMeter(pcp.pids())];
+        await sleep(windowS * 1000);
+        const [ar, fr, pr] = [a.stop(), f.stop(), p.stop()];
+        const rss = rssBytes(pid);
+        const polled = await poller.stop();
+        console_.close();
+        floor.kill('SIGKILL');
+        await agent.stop();
+        agent = undefined;
+        const row = {
+          cgroups: scale,
+          agent: mode.label,
+          passesTraced: reads.passes,
+          tracedAtInterval: reads.tracedAt,
+          filesPerPass: reads.files.length,
+          filesPerPassRange: `${Math.min(...reads.filesPerPass)}–${Math.max(...reads.filesPerPass)}`,
+          dirsPerPass: reads.dirs.length,
+          agentMsPerSample: round((ar.cpu / ar.wall) * 1000, 1),
+          agentUsPerCgroup: round(((ar.cpu / ar.wall) * 1e6) / scale, 0),
+          agentCorePct: round((ar.cpu / ar.wall) * 100, 2),
+          floorMsPerSample: round((fr.cpu / fr.wall) * 1000, 1),
+          agentOverFloor: round(ar.cpu / Math.max(fr.cpu, 0.01), 2),
+          pcpFetches: mode.pcpFetches,
+          pcpMetrics: pcpSet.length,
+          pcpMsPerSample: round((pr.cpu / pr.wall) * 1000, 1),
+          agentOverPcp: round(ar.cpu / Math.max(pr.cpu, 0.01), 2),
+          pcpFetchErrors: polled.errors,
+          agentRssMiB: round(rss / 2 ** 20, 1),
+        };
+        rows.push(row);
+        console.log(`collection @${scale} cgroups, ${mode.label}: ${JSON.stringify(row)}`);
+        verdicts.push(verdict(`collection within 3× the C floor (${scale} cgroups, ${mode.label})`, row.agentOverFloor, 3, '× floor'));
+        if (scale === 100 && mode.pcpFetches === 'console') {
+          verdicts.push(verdict(`agent CPU at 1 s, 100 cgroups + one console, vs PCP stack fetching what that console shows (${mode.label})`, row.agentOverPcp, 0.5, '× PCP'));
+          verdicts.push(verdict(`agent CPU at 1 s, 100 cgroups + one console (${mode.label})`, row.agentCorePct, 1, '% of one core'));
+        }
       }
     }
+    warnings.push(...listsGrow(rows));
   } finally {
+    console_?.close();
     floor?.kill('SIGKILL');
     await agent?.stop();
     await cgroups.destroy();
     pcp.stop();
-    rmSync(work, { recursive: true, force: true });
+    forgetWork();
+    removeWork();
   }
+  for (const w of warnings) console.log(`  WARNING ${w}`);
   const markdown = [
-    `Each scale ran the agent (\`node dist/agent/cli.js --interval 1s\`, all collectors, one WebSocket subscriber with the console's main subscription), the C floor and the PCP stack **at the same time for ${windowS} s**; CPU is utime+stime from /proc/<pid>/stat over that window, per second (= per sample at 1 s).`,
-    'The floor\'s file list comes from `strace -f -p <agent> -e trace=openat` over 4 passes (successful opens under /proc and /sys, each path\'s count divided by the number of /proc/loadavg opens, one per pass); `bench/floor.c` opens, reads to EOF and closes each (directories: opendir/readdir/closedir) once per second.',
-    'The PCP side is pmcd + every PMDA it runs + pmproxy (pids from /run/pcp/*.pid and pmcd\'s children), with one client fetching from pmproxy, once per second on one context, every metric name that both Vigil and PCP serve (in chunks of 60 names per request).',
+    `Each scale ran the agent (\`node dist/agent/cli.js --interval 1s\`, with one WebSocket subscriber holding the console's main subscription), the C floor and the PCP stack **at the same time for ${windowS} s**; CPU is utime+stime from /proc/<pid>/stat over that window, per second (= per sample at 1 s). Where the agent has \`--collect\`, each scale runs twice: as deployed (it collects what its subscribers ask for) and with \`--collect all\`, each beside its own floor.`,
+    `The floor's file list comes from \`strace -f -y -p <agent>\` over read, pread64, readv and getdents64 for ${tracedPasses} complete sampling passes, cut into passes at the sample times the console subscriber received (a pass runs from its sample's \`t\` to the next one's): every file under /proc and /sys read, and every directory listed, in at least half of the passes. "files/pass" is that list; "range" is the distinct files each traced pass read. When the passes disagree by more than 5 % or a collector overran its deadline during the trace (strace slows the agent; a slow collector then runs on into the next pass), the list is taken again from a second agent with the same arguments at \`--interval 10s\` ("traced at"). \`bench/floor.c\` opens, reads to EOF and closes each file (directories: opendir/readdir/closedir) once per second, as a naive reader does.`,
+    'The PCP side is pmcd + every PMDA it runs + pmproxy (pids from /run/pcp/*.pid and pmcd\'s children), with one client fetching from pmproxy once per second on one context, in chunks of 60 names per request. Beside the agent as deployed it fetches the metrics one console shows (the leaf names under the console\'s main subscription that PCP also serves): that is the budget\'s comparison. Beside `--collect all` it fetches every name both serve: an extra figure, not a budget.',
+    ...warnings.map((w) => `\n**Warning:** ${w}`),
     '',
     table(
-      ['cgroups', 'files/pass', 'agent ms CPU/sample', 'agent µs/cgroup', 'agent % core', 'floor ms/sample', 'agent ÷ floor', 'PCP ms/s', 'agent ÷ PCP', 'metrics fetched from PCP', 'agent RSS MiB'],
-      rows.map((r) => [r.cgroups!, r.filesPerPass!, r.agentMsPerSample!, r.agentUsPerCgroup!, r.agentCorePct!, r.floorMsPerSample!, r.agentOverFloor!, r.pcpMsPerSample!, r.agentOverPcp!, r.pcpMetrics!, r.agentRssMiB!]),
+      ['cgroups', 'agent', 'traced at', 'files/pass', 'range', 'dirs/pass', 'agent ms CPU/sample', 'agent µs/cgroup', 'agent % core', 'floor ms/sample', 'agent ÷ floor', 'PCP fetches', 'PCP metrics', 'PCP ms/s', 'PCP fetch errors', 'agent ÷ PCP', 'agent RSS MiB'],
+      rows.map((r) => [r.cgroups!, r.agent!, r.tracedAtInterval!, r.filesPerPass!, r.filesPerPassRange!, r.dirsPerPass!, r.agentMsPerSample!, r.agentUsPerCgroup!, r.agentCorePct!, r.floorMsPerSample!, r.agentOverFloor!,
+        r.pcpFetches === 'all' ? 'every shared name (extra, not a budget)' : 'what one console shows', r.pcpMetrics!, r.pcpMsPerSample!, r.pcpFetchErrors!, r.agentOverPcp!, r.agentRssMiB!]),
     ),
   ].join('\n');
-  return { figures: { windowSeconds: windowS, scales: rows }, markdown, verdicts };
+  return { figures: { windowSeconds: windowS, tracedPasses, scales: rows, warnings }, markdown, verdicts };
+}
+
+/** Sanity check of the strace lists: with more cgroups an agent must read more files. */
+function listsGrow(rows: ReadonlyArray<Record<string, string | number>>): string[] {
+  const warnings: string[] = [];
+  for (const agent of new Set(rows.map((r) => r.agent))) {
+    const sizes = rows.filter((r) => r.agent === agent).map((r) => [r.cgroups as number, r.filesPerPass as number] as const);
+    for (let i = 1; i < sizes.length; i++) {
+      if (sizes[i]![1] <= sizes[i - 1]![1]) {
+        warnings.push(`the floor's file list for "${agent}" did not grow with scale (${sizes[i - 1]![1]} files at ${sizes[i - 1]![0]} cgroups, ${sizes[i]![1]} at ${sizes[i]![0]}): its floor figures are not trustworthy`);
+      }
+    }
+  }
+  return warnings;
 }

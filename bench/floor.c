@@ -1,7 +1,8 @@
 /*
  * The physical floor of a sampling pass: opens, reads to EOF and closes exactly the files (and
- * lists exactly the directories) the agent did in one pass, once per second, and nothing else.
- * usage: floor LIST, where each line of LIST is "F|D <times per pass> <path>".
+ * lists exactly the directories) the agent read in one pass, once per second, and nothing else.
+ * Files are reopened every pass, as a naive reader does.
+ * usage: floor LIST, where each line of LIST is "F <path>" (a file) or "D <path>" (a directory).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -11,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct entry { char kind; int times; char *path; };
+struct entry { char kind; char *path; };
 
 int main(int argc, char **argv) {
   if (argc != 2) { fprintf(stderr, "usage: floor LIST\n"); return 2; }
@@ -21,10 +22,10 @@ int main(int argc, char **argv) {
   size_t n = 0, cap = 0;
   char line[8192];
   while (fgets(line, sizeof line, list)) {
-    char kind; int times; char path[8000];
-    if (sscanf(line, "%c %d %7999[^\n]", &kind, &times, path) != 3) continue;
+    char kind; char path[8000];
+    if (sscanf(line, "%c %7999[^\n]", &kind, path) != 2) continue;
     if (n == cap) { cap = cap ? cap * 2 : 1024; entries = realloc(entries, cap * sizeof *entries); }
-    entries[n++] = (struct entry){ kind, times, strdup(path) };
+    entries[n++] = (struct entry){ kind, strdup(path) };
   }
   fclose(list);
   static char buf[1 << 16];
@@ -32,14 +33,12 @@ int main(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &next);
   for (;;) {
     for (size_t i = 0; i < n; i++) {
-      for (int t = 0; t < entries[i].times; t++) {
-        if (entries[i].kind == 'D') {
-          DIR *d = opendir(entries[i].path);
-          if (d) { while (readdir(d)) {} closedir(d); }
-        } else {
-          int fd = open(entries[i].path, O_RDONLY | O_CLOEXEC);
-          if (fd >= 0) { while (read(fd, buf, sizeof buf) > 0) {} close(fd); }
-        }
+      if (entries[i].kind == 'D') {
+        DIR *d = opendir(entries[i].path);
+        if (d) { while (readdir(d)) {} closedir(d); }
+      } else {
+        int fd = open(entries[i].path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) { while (read(fd, buf, sizeof buf) > 0) {} close(fd); }
       }
     }
     next.tv_sec += 1;

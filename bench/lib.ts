@@ -1,6 +1,6 @@
 /**
  * Pieces every bench scenario uses: process CPU and memory from /proc, percentiles, the budget
- * verdicts, and real cgroups named `vigil-bench-<pid>-<n>`.
+ * verdicts, real cgroups named `vigil-bench-<pid>-<n>`, and what to undo when interrupted.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -8,6 +8,63 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TestCgroup } from '../test/support/cgroup.js';
 
 export { sleep };
+
+/**
+ * What an interrupted bench must undo. Whatever a scenario starts (an agent, PCP daemons, a
+ * cgroup, a helper process) is registered here before it exists and unregistered once the
+ * scenario has undone it itself; SIGINT/SIGTERM run what is still registered (bench/run.ts).
+ */
+interface Undo {
+  what: string;
+  undo: () => unknown;
+}
+const pending = new Set<Undo>();
+let interruptedBy: string | undefined;
+
+/**
+ * Registers `undo` for `what`; returns the function that unregisters it. Throws once the bench is
+ * interrupted, so that a scenario still running starts nothing new while the bench cleans up.
+ */
+export function undoOnInterrupt(what: string, undo: () => unknown): () => void {
+  if (interruptedBy) throw new Error(`the bench was interrupted (${interruptedBy}); not starting ${what}`);
+  const entry = { what, undo };
+  pending.add(entry);
+  return () => void pending.delete(entry);
+}
+
+export const interrupted = (): string | undefined => interruptedBy;
+
+/**
+ * Undoes everything registered, newest first (agents stop before the cgroups they watch go),
+ * each given `timeoutMs`; then SIGKILLs every process still descending from this one (a browser,
+ * wrk, strace). Returns what could not be undone, for the message the bench exits with.
+ */
+export async function undoEverything(reason: string, timeoutMs = 15_000): Promise<string[]> {
+  interruptedBy = reason;
+  const failures: string[] = [];
+  for (const entry of [...pending].reverse()) {
+    pending.delete(entry);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        Promise.resolve().then(entry.undo),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`gave up after ${timeoutMs} ms`)), timeoutMs))),
+      ]);
+    } catch (error) {
+      failures.push(`${entry.what}: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  for (const pid of descendantsOf(process.pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // it exited meanwhile
+    }
+  }
+  return failures;
+}
 
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat. */
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -40,13 +97,28 @@ export function rssBytes(pid: number): number {
 
 /** Pids whose parent is `ppid` (PCP's PMDAs are pmcd's children). */
 export function childrenOf(ppid: number): number[] {
-  const children: number[] = [];
+  return parents().get(ppid) ?? [];
+}
+
+/** Every live process below `pid`, however deep. */
+export function descendantsOf(pid: number): number[] {
+  const byParent = parents();
+  const found = [...(byParent.get(pid) ?? [])];
+  for (let i = 0; i < found.length; i++) found.push(...(byParent.get(found[i]!) ?? []));
+  return found;
+}
+
+/** Live (not zombie) processes grouped by parent pid, from one pass over /proc. */
+function parents(): Map<number, number[]> {
+  const byParent = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const f = statFields(Number(entry));
-    if (f && Number(f[1]) === ppid && f[0] !== 'Z') children.push(Number(entry));
+    if (!f || f[0] === 'Z') continue;
+    const ppid = Number(f[1]);
+    byParent.set(ppid, [...(byParent.get(ppid) ?? []), Number(entry)]);
   }
-  return children;
+  return byParent;
 }
 
 /** A CPU meter over a set of pids: `stop()` gives the CPU seconds they used since `start`, and the wall seconds. */
@@ -107,9 +179,13 @@ export interface BenchOptions {
 export class BenchCgroups {
   private readonly cgroups: TestCgroup[] = [];
 
+  private forget?: () => void;
+
   /** Grows the set to `count` cgroups (names continue from the last one). */
   async growTo(count: number, sleeperEvery = 10): Promise<void> {
+    this.forget ??= undoOnInterrupt('vigil-bench cgroups', () => this.destroy());
     for (let n = this.cgroups.length; n < count; n++) {
+      if (interruptedBy) throw new Error(`the bench was interrupted (${interruptedBy}); not creating more cgroups`);
       const cgroup = new TestCgroup(`vigil-bench-${process.pid}-${n}`);
       this.cgroups.push(cgroup);
       if (n % sleeperEvery === 0) await cgroup.spawn('/bin/sleep', ['3600']);
@@ -132,6 +208,8 @@ export class BenchCgroups {
   }
 
   async destroy(): Promise<void> {
+    this.forget?.();
+    this.forget = undefined;
     const failures: string[] = [];
     for (const cgroup of this.cgroups.splice(0)) {
       try {

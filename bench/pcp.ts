@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { childrenOf } from './lib.js';
+import { childrenOf, undoOnInterrupt } from './lib.js';
 
 const PCP_SH = fileURLToPath(new URL('../test/support/pcp.sh', import.meta.url));
 export const PMPROXY = 'http://127.0.0.1:44322';
@@ -19,15 +19,27 @@ export interface Pcp {
 const pidOf = (name: string): number => Number(readFileSync(`/run/pcp/${name}.pid`, 'utf8').trim());
 
 export function startPcp(): Pcp {
+  // Daemons it finds running belong to someone else (another bench, a test): they are never stopped.
   const started = execFileSync(PCP_SH, ['start'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  let forget = (): void => undefined;
+  const stop = (): void => {
+    forget();
+    // Once only: a second stop could hit daemons someone else started after ours were gone.
+    const ours = started.splice(0);
+    if (ours.length) execFileSync(PCP_SH, ['stop', ...ours], { stdio: 'inherit' });
+  };
+  try {
+    forget = undoOnInterrupt(`PCP daemons the bench started (${started.join(', ') || 'none'})`, stop);
+  } catch (error) {
+    stop(); // interrupted while pcp.sh was starting them
+    throw error;
+  }
   return {
     pids: () => {
       const pmcd = pidOf('pmcd');
       return [pmcd, ...childrenOf(pmcd), pidOf('pmproxy')];
     },
-    stop: () => {
-      if (started.length) execFileSync(PCP_SH, ['stop', ...started], { stdio: 'inherit' });
-    },
+    stop,
   };
 }
 

@@ -4,7 +4,7 @@
  * Scenarios: collection, api, history, stream, console (default: all, in that order).
  * Writes docs/BENCHMARKS.md and docs/benchmarks.json, and prints PASS/FAIL per budget.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import { apiBench } from './api.js';
 import { collectionBench } from './collection.js';
 import { consoleBench } from './console.js';
 import { historyBench } from './history-rss.js';
-import type { BenchOptions, ScenarioResult, Verdict } from './lib.js';
+import { interrupted, undoEverything, type BenchOptions, type ScenarioResult, type Verdict } from './lib.js';
 import { streamBench } from './stream.js';
 
 const SCENARIOS: Record<string, { title: string; run: (o: BenchOptions) => Promise<ScenarioResult> }> = {
@@ -33,9 +33,15 @@ function machine(): Record<string, string | number> {
     memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
     loadAverageAtStart: loadavg().map((l) => l.toFixed(2)).join(' '),
     node: process.version,
-    pcp: execFileSync('pminfo', ['--version'], { encoding: 'utf8' }).trim(),
+    pcp: pcpVersion(),
     date: new Date().toISOString(),
   };
+}
+
+/** `pminfo --version` prints to stderr ("pminfo version 6.0.3"). */
+function pcpVersion(): string {
+  const { stdout, stderr } = spawnSync('pminfo', ['--version'], { encoding: 'utf8' });
+  return `${stdout}${stderr}`.trim().replace(/^pminfo version/, 'PCP') || 'PCP: pminfo not found';
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -48,6 +54,7 @@ async function main(argv: string[]): Promise<void> {
   console.log(`vigil bench${quick ? ' (--quick)' : ''}: ${names.join(', ')} on ${host.nproc} × ${host.model}, kernel ${host.kernel}, load ${host.loadAverageAtStart}`);
   const results: Record<string, ScenarioResult & { seconds: number; error?: string }> = {};
   for (const name of names) {
+    if (interrupted()) break;
     console.log(`\n== ${SCENARIOS[name]!.title}`);
     const t0 = performance.now();
     try {
@@ -59,6 +66,7 @@ async function main(argv: string[]): Promise<void> {
     }
     results[name]!.seconds = Math.round((performance.now() - t0) / 1000);
   }
+  if (interrupted()) return; // the signal handler exits once it has cleaned up
   const verdicts: Verdict[] = Object.values(results).flatMap((r) => r.verdicts);
   console.log('\n== Budgets');
   for (const v of verdicts) console.log(`  ${v.pass ? 'PASS' : 'FAIL'}  ${v.budget}: ${v.value} ${v.unit}${v.pass ? '' : ` (missed by ${v.missedBy}×)`}`);
@@ -89,6 +97,31 @@ function markdown(host: Record<string, string | number>, quick: boolean, names: 
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * On SIGINT, SIGTERM or SIGHUP: stop every agent, browser and helper the bench started, the PCP
+ * daemons it started (not those it found running), remove every vigil-bench cgroup, and exit
+ * non-zero without writing a report from a partial run. A second signal does not cut that short:
+ * cgroups left behind would outlive the bench.
+ */
+function undoOnSignals(): void {
+  const codes = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
+  for (const [signal, code] of Object.entries(codes)) {
+    process.on(signal, () => {
+      if (interrupted()) {
+        console.error(`${signal}: still stopping what the bench started; it exits when that is done`);
+        return;
+      }
+      console.error(`\n${signal}: stopping the agents, browsers, helpers and PCP daemons the bench started and removing its vigil-bench cgroups…`);
+      void undoEverything(signal).then((failures) => {
+        for (const failure of failures) console.error(`  could not undo ${failure}`);
+        console.error(failures.length ? 'see above for what is left; remove it by hand' : 'cleaned up; no report written');
+        process.exit(code);
+      });
+    });
+  }
+}
+
+undoOnSignals();
 main(process.argv.slice(2)).catch((error: Error) => {
   console.error(error.stack);
   process.exit(1);

@@ -2,8 +2,10 @@
  * Scenario 3 — stream fan-out: 1, 10 and 100 WebSocket subscribers with the console's main
  * subscription (overview + containers view), agent at 1 s with 100 bench cgroups. Each loaded
  * phase is preceded by a 0-subscriber baseline so that drift in the host's load cancels out.
+ * The agent runs with `--collect all` where it has it: collecting on demand, it would collect
+ * nothing for the baseline, and the difference would be collection, not fan-out.
  */
-import { consoleMetrics, servedNames, startAgentProcess, subscribe, type AgentProcess, type Subscriber } from './agent.js';
+import { agentHasCollect, consoleMetrics, servedNames, startAgentProcess, subscribe, type AgentProcess, type Subscriber } from './agent.js';
 import { BenchCgroups, cpuMeter, quantile, round, sleep, table, verdict, type BenchOptions, type ScenarioResult, type Verdict } from './lib.js';
 
 export async function streamBench(options: BenchOptions): Promise<ScenarioResult> {
@@ -14,7 +16,7 @@ export async function streamBench(options: BenchOptions): Promise<ScenarioResult
   const rows: Array<Record<string, number>> = [];
   const verdicts: Verdict[] = [];
   try {
-    agent = await startAgentProcess(['--interval', '1s']);
+    agent = await startAgentProcess(['--interval', '1s', ...(agentHasCollect() ? ['--collect', 'all'] : [])]);
     const pid = agent.child.pid!;
     await sleep(2000);
     const metrics = consoleMetrics(await servedNames(agent.url));
@@ -53,7 +55,7 @@ export async function streamBench(options: BenchOptions): Promise<ScenarioResult
     await cgroups.destroy();
   }
   const markdown = [
-    `Agent at 1 s (all collectors) with 100 bench cgroups; each subscriber subscribes to the console's main subscription (${'`web/src/data/needs.ts` mainSubscription()'}, raw values, no back-fill). CPU over ${phaseS} s windows from /proc/<pid>/stat, loaded minus the 0-subscriber baseline measured right before. Delivery latency = receipt time in the bench process − the sample's \`t\` (the time the sampling pass started, so it includes the pass itself).`,
+    `Agent at 1 s (all collectors: \`--collect all\` where the agent has it, so that the 0-subscriber baseline collects what the loaded phases do) with 100 bench cgroups; each subscriber subscribes to the console's main subscription (${'`web/src/data/needs.ts` mainSubscription()'}, raw values, no back-fill). CPU over ${phaseS} s windows from /proc/<pid>/stat, loaded minus the 0-subscriber baseline measured right before. Delivery latency = receipt time in the bench process − the sample's \`t\` (the time the sampling pass started, so it includes the pass itself).`,
     '',
     table(['subscribers', 'baseline ms CPU/s', 'loaded ms CPU/s', 'µs per subscriber-sample', 'subscribers % of a core', 'deliveries', 'latency p50 ms', 'latency p99 ms'],
       rows.map((r) => [r.subscribers!, r.baselineMsPerSample!, r.loadedMsPerSample!, r.usPerSubscriberSample!, r.subscribersCorePct!, r.deliveries!, r.latencyP50Ms!, r.latencyP99Ms!])),
