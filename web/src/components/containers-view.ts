@@ -1,8 +1,8 @@
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import type { ChartSpec, Line } from '../data/chart-data.js';
 import type { AgentConnection } from '../data/connection.js';
 import {
-  RESOURCE_OF, containerRows, filterRows, resourceTerms, resourceValue, sortRows, type ContainerRow,
+  RESOURCE_OF, ResourceReader, containerRows, filterRows, resourceTerms, resourceValue, sortRows, type ContainerRow,
 } from '../data/containers.js';
 import type { SeriesSource } from '../data/host-data.js';
 import { RESOURCES, type Resource } from '../data/url-state.js';
@@ -28,10 +28,10 @@ function recentMean(source: SeriesSource, terms: ReadonlyArray<{ metric: string;
   let sum = 0;
   let count = 0;
   for (const t of terms) {
-    const column = source.column(t.metric, t.instance);
-    if (!column) continue;
-    for (let i = Math.max(0, column.length - n); i < column.length; i++) {
-      const v = column.at(i);
+    const values = source.column(t.metric, t.instance)?.view();
+    if (!values) continue;
+    for (let i = Math.max(0, values.length - n); i < values.length; i++) {
+      const v = values[i]!;
       if (!Number.isNaN(v)) {
         sum += v * t.factor;
         count++;
@@ -39,6 +39,12 @@ function recentMean(source: SeriesSource, terms: ReadonlyArray<{ metric: string;
     }
   }
   return count ? (sum / count) * terms.length : NaN;
+}
+
+/** One host's rows and what they were computed from: a host is recomputed only when its data moved. */
+interface HostRows {
+  stamp: string;
+  rows: ContainerRow[];
 }
 
 /**
@@ -67,7 +73,7 @@ export class ContainersView extends LitElement {
   private rows: ContainerRow[] = [];
   /** No containers anywhere: cgroups are shown instead. */
   private fellBack = false;
-  private versions = '';
+  private readonly byHost = new Map<string, HostRows>();
   private unregister?: () => void;
 
   constructor() {
@@ -107,22 +113,53 @@ export class ContainersView extends LitElement {
     this.unregister?.();
   }
 
-  /** Rows change with every sample; recompute when any host's data moved. True when they were. */
+  /** Rows change with every sample; recomputes the hosts whose data moved. True when any did. */
   private recompute(): boolean {
-    const versions = this.connections.map((c) => `${c.store('main')?.version ?? -1}.${c.catalog.version}`).join() + this.cgroups;
-    if (versions === this.versions) return false;
-    this.versions = versions;
-    let rows = allRows(this.connections, this.cgroups);
-    this.fellBack = !this.cgroups && rows.length === 0 && this.connections.some((c) => c.store('main')?.length);
-    if (this.fellBack) rows = allRows(this.connections, true);
-    this.rows = rows;
+    if (!this.refreshHosts()) return false;
+    // No containers on any host that has sent data: list cgroups instead, until a container shows up.
+    const fellBack = !this.cgroups && (this.fellBack
+      ? !this.rows.some((r) => r.kind === 'container')
+      : this.rows.length === 0 && this.connections.some((c) => c.store('main')?.length));
+    if (fellBack !== this.fellBack) {
+      this.fellBack = fellBack;
+      this.byHost.clear();
+      this.refreshHosts();
+    }
     return true;
   }
 
-  protected override willUpdate(): void {
-    // Filters and sort apply at once, not at the next sample.
-    this.versions = '';
-    this.recompute();
+  /**
+   * With many hosts, samples arrive all through the second: only the hosts whose data (or
+   * name) changed since the last pass are recomputed. True when any was.
+   */
+  private refreshHosts(): boolean {
+    const cgroups = this.cgroups || this.fellBack;
+    let changed = this.byHost.size !== this.connections.length;
+    const rows: ContainerRow[] = [];
+    for (const c of this.connections) {
+      const source = c.store('main');
+      const stamp = `${source?.version ?? -1}.${c.catalog.version}.${hostLabel(c)}`;
+      let host = this.byHost.get(c.url);
+      if (host?.stamp !== stamp) {
+        host = { stamp, rows: source ? containerRows(source, c.url, hostLabel(c), cgroups) : [] };
+        this.byHost.set(c.url, host);
+        changed = true;
+      }
+      rows.push(...host.rows);
+    }
+    if (changed) {
+      for (const url of this.byHost.keys()) if (!this.connections.some((c) => c.url === url)) this.byHost.delete(url);
+      this.rows = rows;
+    }
+    return changed;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    // Other hosts or another kind of row apply at once, not at the next sample; filter and sort apply in render.
+    if (changed.has('connections') || changed.has('cgroups')) {
+      this.byHost.clear();
+      this.recompute();
+    }
   }
 
   override render() {
@@ -161,15 +198,22 @@ export class ContainersView extends LitElement {
   /** Lines of the top N rows (after the filter) by the chosen resource, ranked over the last half minute. */
   private topChart(): ChartSpec {
     const def = RESOURCE_OF[this.resource]!;
-    const bySource = new Map(this.connections.map((c) => [c.url, c.store('main')]));
+    // One reader per host: it indexes the host's instances once for all of its rows.
+    const readers = new Map<string, ResourceReader>();
+    for (const c of this.connections) {
+      const source = c.store('main');
+      if (source) readers.set(c.url, new ResourceReader(source));
+    }
     const ranked = filterRows(this.rows, this.filter)
       .map((row) => {
-        const source = bySource.get(row.host);
-        const terms = source && resourceTerms(source, row, this.resource);
+        const reader = readers.get(row.host);
+        const source = reader?.source;
+        const terms = source && resourceTerms(source, row, this.resource, reader);
         return { row, source, terms, rank: source && terms ? recentMean(source, terms) : NaN };
       })
       .filter((r) => r.terms && !Number.isNaN(r.rank))
-      .sort((a, b) => b.rank - a.rank || resourceValue(b.row, this.resource) - resourceValue(a.row, this.resource))
+      // Ties (idle containers) in a fixed order: the chart keeps its lines instead of being rebuilt every second.
+      .sort((a, b) => b.rank - a.rank || resourceValue(b.row, this.resource) - resourceValue(a.row, this.resource) || (a.row.key < b.row.key ? -1 : 1))
       .slice(0, this.top);
     const multiHost = this.connections.length > 1;
     const lines: Line[] = ranked.map(({ row, source, terms }) => ({
