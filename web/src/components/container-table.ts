@@ -40,7 +40,7 @@ function bar(fraction: number) {
 export const ROW_HEIGHT = 36;
 const HEADER_HEIGHT = 28;
 /** Rows rendered beyond each edge of the visible ones, so a quick scroll does not show blank rows. */
-const OVERSCAN = 10;
+const OVERSCAN = 5;
 /** Rows a Page Up / Page Down moves when the table's height is not known yet. */
 const PAGE_ROWS = 20;
 
@@ -82,12 +82,11 @@ export class ContainerTable extends LitElement {
     :host { display: block; }
     .scroller { overflow: auto; max-height: calc(100vh - 140px); background: var(--panel); }
     table { border-collapse: collapse; table-layout: fixed; width: 100%; min-width: 1320px; font-size: 12px; }
-    th, td {
-      padding: 0 8px; border-bottom: 1px solid var(--grid); text-align: left; white-space: nowrap; overflow: hidden;
-      text-overflow: ellipsis; line-height: 16px;
-    }
+    th, td { padding: 0 8px; border-bottom: 1px solid var(--grid); text-align: left; white-space: nowrap; line-height: 16px; }
     td { height: ${ROW_HEIGHT}px; box-sizing: border-box; }
-    th { position: sticky; top: 0; background: var(--panel); z-index: 1; height: ${HEADER_HEIGHT}px; box-sizing: border-box; }
+    /* The whole head sticks, as one compositor layer rather than one per cell. */
+    thead { position: sticky; top: 0; z-index: 1; }
+    th { background: var(--panel); height: ${HEADER_HEIGHT}px; box-sizing: border-box; }
     th button { all: unset; cursor: pointer; font-weight: 600; }
     th button:focus-visible { outline: 2px solid var(--focus); }
     .num { text-align: right; font-family: var(--mono); font-variant-numeric: tabular-nums; }
@@ -96,13 +95,15 @@ export class ContainerTable extends LitElement {
     tbody tr:focus { outline: 1px solid var(--focus); outline-offset: -1px; }
     tr.spacer td { padding: 0; border: 0; height: auto; }
     .sub { color: var(--muted); font-size: 11px; }
-    .name { overflow: hidden; text-overflow: ellipsis; display: block; font-weight: 600; }
+    .name, .kind { overflow: hidden; text-overflow: ellipsis; display: block; }
+    .name { font-weight: 600; }
     .badge { border: 1px solid var(--border); border-radius: 3px; padding: 0 4px; font-size: 10px; color: var(--muted); margin-right: 4px; }
     .bar { display: inline-block; width: 48px; height: 6px; background: var(--bar); border-radius: 3px; margin-left: 6px; vertical-align: middle; overflow: hidden; }
     .fill { display: block; height: 100%; background: var(--c0); }
     .fill.warm { background: var(--warn); }
     .fill.hot { background: var(--bad); }
     .oom { color: var(--bad); font-weight: 600; }
+    .host { overflow: hidden; text-overflow: ellipsis; }
   `;
 
   override connectedCallback(): void {
@@ -165,9 +166,9 @@ export class ContainerTable extends LitElement {
       @click=${() => this.open(r)}>
       <td>
         <span class="name" title=${r.kind === 'container' ? `${r.name}\n${r.id}\n${r.cgroup}` : r.cgroup}>${r.name}</span>
-        <span class="sub">${r.engine ? html`<span class="badge">${r.engine}</span>` : html`<span class="badge">cgroup</span>`}${[r.pod, r.namespace, r.image].filter(Boolean).join(' · ')}${r.running ? '' : ' (stopped)'}</span>
+        <span class="sub kind">${r.engine ? html`<span class="badge">${r.engine}</span>` : html`<span class="badge">cgroup</span>`}${[r.pod, r.namespace, r.image].filter(Boolean).join(' · ')}${r.running ? '' : ' (stopped)'}</span>
       </td>
-      <td>${r.hostname}</td>
+      <td class="host">${r.hostname}</td>
       <td class="num">${formatValue(r.cpu, 'cores')}<span class="sub">${Number.isFinite(r.cpuLimit) ? ` / ${formatValue(r.cpuLimit, 'number')}` : ''}</span></td>
       <td class="num">${pct(r.cpu / r.cpuLimit)}${bar(r.cpu / r.cpuLimit)}</td>
       <td class="num">${pct(r.throttled)}</td>

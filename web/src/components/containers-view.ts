@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
-import type { ChartSpec, Line } from '../data/chart-data.js';
+import type { ChartSpec, Line, Term } from '../data/chart-data.js';
 import type { AgentConnection } from '../data/connection.js';
 import {
   RESOURCE_OF, ResourceReader, containerRows, filterRows, resourceTerms, resourceValue, sortRows, type ContainerRow,
@@ -12,16 +12,6 @@ import { ticker } from './ticker.js';
 import './container-table.js';
 import './host-state.js';
 import './metric-chart.js';
-
-/** Every container (or cgroup) of every live host, newest values. */
-export function allRows(connections: readonly AgentConnection[], cgroups: boolean): ContainerRow[] {
-  const rows: ContainerRow[] = [];
-  for (const c of connections) {
-    const source = c.store('main');
-    if (source) rows.push(...containerRows(source, c.url, hostLabel(c), cgroups));
-  }
-  return rows;
-}
 
 /** Mean of the newest `n` values of a column, ignoring gaps: a steadier rank than the last value. */
 function recentMean(source: SeriesSource, terms: ReadonlyArray<{ metric: string; instance: number; factor: number }>, n = 30): number {
@@ -45,6 +35,23 @@ function recentMean(source: SeriesSource, terms: ReadonlyArray<{ metric: string;
 interface HostRows {
   stamp: string;
   rows: ContainerRow[];
+  /** Per row key: its chart terms for the top-N resource and its rank (recent mean); absent when it has none. */
+  ranks: Map<string, { terms: Term[]; rank: number }>;
+}
+
+/**
+ * Ranks a host's rows for the top-N charts. Done with the rows, as each host's samples come in,
+ * so that the chart's once-a-second pick from every host's rows is a sort and not 1000 means.
+ */
+function rankRows(source: SeriesSource, rows: readonly ContainerRow[], resource: Resource): HostRows['ranks'] {
+  const reader = new ResourceReader(source);
+  const ranks: HostRows['ranks'] = new Map();
+  for (const row of rows) {
+    const terms = resourceTerms(source, row, resource, reader);
+    const rank = terms ? recentMean(source, terms) : NaN;
+    if (terms && !Number.isNaN(rank)) ranks.set(row.key, { terms: terms.map((t) => ({ ...t, source })), rank });
+  }
+  return ranks;
 }
 
 /**
@@ -54,7 +61,8 @@ interface HostRows {
  */
 export class ContainersView extends LitElement {
   static override properties = {
-    connections: { attribute: false },
+    // The app passes a new array on every render of its own: the same agents are no change.
+    connections: { attribute: false, hasChanged: (a?: AgentConnection[], b?: AgentConnection[]) => a?.length !== b?.length || !!a?.some((c, i) => c !== b![i]) },
     time: { attribute: false },
     filter: {},
     sort: {},
@@ -74,6 +82,7 @@ export class ContainersView extends LitElement {
   /** No containers anywhere: cgroups are shown instead. */
   private fellBack = false;
   private readonly byHost = new Map<string, HostRows>();
+  private topSourceOf?: { key: string; source: () => ChartSpec };
   private unregister?: () => void;
 
   constructor() {
@@ -141,7 +150,8 @@ export class ContainersView extends LitElement {
       const stamp = `${source?.version ?? -1}.${c.catalog.version}.${hostLabel(c)}`;
       let host = this.byHost.get(c.url);
       if (host?.stamp !== stamp) {
-        host = { stamp, rows: source ? containerRows(source, c.url, hostLabel(c), cgroups) : [] };
+        const hostRows = source ? containerRows(source, c.url, hostLabel(c), cgroups) : [];
+        host = { stamp, rows: hostRows, ranks: source ? rankRows(source, hostRows, this.resource) : new Map() };
         this.byHost.set(c.url, host);
         changed = true;
       }
@@ -156,7 +166,7 @@ export class ContainersView extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     // Other hosts or another kind of row apply at once, not at the next sample; filter and sort apply in render.
-    if (changed.has('connections') || changed.has('cgroups')) {
+    if (changed.has('connections') || changed.has('cgroups') || changed.has('resource')) {
       this.byHost.clear();
       this.recompute();
     }
@@ -190,36 +200,38 @@ export class ContainersView extends LitElement {
         ? html`<p class="note" role="status">Waiting for data…</p>`
         : nothing}
       ${shown.length === 0 && this.rows.length > 0 ? html`<p class="note" role="status">Nothing matches “${this.filter}”.</p>` : nothing}
-      <metric-chart id="top" .source=${() => this.topChart()} .time=${this.time} height="170"></metric-chart>
+      <metric-chart id="top" .source=${this.topSource()} .time=${this.time} height="170"></metric-chart>
       <container-table .rows=${shown} sort=${this.sort}></container-table>
     `;
+  }
+
+  /**
+   * The top chart's source: the same function while what it shows stays the same. A new one
+   * makes the chart ask for its lines at once; on every render (every few samples) that would
+   * rank all rows a few times a second instead of once.
+   */
+  private topSource(): () => ChartSpec {
+    const key = `${this.resource}|${this.top}|${this.filter}|${this.cgroups}`;
+    if (this.topSourceOf?.key !== key) this.topSourceOf = { key, source: () => this.topChart() };
+    return this.topSourceOf.source;
   }
 
   /** Lines of the top N rows (after the filter) by the chosen resource, ranked over the last half minute. */
   private topChart(): ChartSpec {
     const def = RESOURCE_OF[this.resource]!;
-    // One reader per host: it indexes the host's instances once for all of its rows.
-    const readers = new Map<string, ResourceReader>();
-    for (const c of this.connections) {
-      const source = c.store('main');
-      if (source) readers.set(c.url, new ResourceReader(source));
-    }
     const ranked = filterRows(this.rows, this.filter)
-      .map((row) => {
-        const reader = readers.get(row.host);
-        const source = reader?.source;
-        const terms = source && resourceTerms(source, row, this.resource, reader);
-        return { row, source, terms, rank: source && terms ? recentMean(source, terms) : NaN };
+      .flatMap((row) => {
+        const r = this.byHost.get(row.host)?.ranks.get(row.key);
+        return r ? [{ row, ...r }] : [];
       })
-      .filter((r) => r.terms && !Number.isNaN(r.rank))
-      // Ties (idle containers) in a fixed order: the chart keeps its lines instead of being rebuilt every second.
+      // Ties (idle containers) in a fixed order: the chart's lines do not swap places every second.
       .sort((a, b) => b.rank - a.rank || resourceValue(b.row, this.resource) - resourceValue(a.row, this.resource) || (a.row.key < b.row.key ? -1 : 1))
       .slice(0, this.top);
     const multiHost = this.connections.length > 1;
-    const lines: Line[] = ranked.map(({ row, source, terms }) => ({
+    const lines: Line[] = ranked.map(({ row, terms }) => ({
       label: multiHost ? `${row.name} @${row.hostname}` : row.name,
       host: row.hostname,
-      terms: terms!.map((t) => ({ ...t, source: source! })),
+      terms,
     }));
     return {
       id: 'top', title: `Top ${this.top} by ${def.label}`, kind: def.kind, lines, missing: [],

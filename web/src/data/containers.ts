@@ -112,6 +112,7 @@ function idsByPrefix(source: SeriesSource, metric: string): Map<string, number[]
 export class ResourceReader {
   private readonly direct = new Map<string, Map<string, number>>();
   private readonly perDevice = new Map<string, Map<string, number[]>>();
+  private readonly factors = new Map<string, number | undefined>();
 
   constructor(readonly source: SeriesSource) {}
 
@@ -127,12 +128,20 @@ export class ResourceReader {
     return m;
   }
 
+  /** Factor of a metric to base units (from its units, parsed once), or undefined when the host lacks it. */
+  private factor(metric: string): number | undefined {
+    if (!this.factors.has(metric)) {
+      const meta = this.source.meta.get(metric);
+      this.factors.set(metric, meta && displayOfMeta(meta).scale);
+    }
+    return this.factors.get(metric);
+  }
+
   /** The series (metric, instance ids, factor to base units) holding a resource of `instance`. */
   parts(metrics: readonly string[], instance: string): { metric: string; ids: number[]; factor: number } | undefined {
     for (const metric of metrics) {
-      const meta = this.source.meta.get(metric);
-      if (!meta) continue;
-      const factor = displayOfMeta(meta).scale;
+      const factor = this.factor(metric);
+      if (factor === undefined) continue;
       if (PER_DEVICE.some((prefix) => metric.startsWith(prefix))) {
         const ids = this.deviceIds(metric).get(instance);
         if (ids?.length) return { metric, ids, factor };
