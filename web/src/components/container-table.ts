@@ -41,7 +41,7 @@ export const ROW_HEIGHT = 36;
 const HEADER_HEIGHT = 28;
 /** Rows rendered beyond each edge of the visible ones, so a quick scroll does not show blank rows. */
 const OVERSCAN = 5;
-/** Rows a Page Up / Page Down moves when the table's height is not known yet. */
+/** Rows assumed to fit in the scroll box until it has been measured. */
 const PAGE_ROWS = 20;
 
 /**
@@ -64,9 +64,15 @@ export class ContainerTable extends LitElement {
   declare first: number;
   /** Key of the selected row; the first row when none was chosen (or it went away). */
   declare selected: string;
-  /** Rows that fit in the scroll box (from its height, kept by a ResizeObserver). */
+  /** Rows that fit in the scroll box, from its height. */
   private inView = PAGE_ROWS;
-  private resizeObserver?: ResizeObserver;
+  private readonly resizeObserver = new ResizeObserver(([entry]) => {
+    const rows = Math.ceil((entry?.contentRect.height ?? 0) / ROW_HEIGHT);
+    if (rows > 0 && rows !== this.inView) {
+      this.inView = rows;
+      this.requestUpdate();
+    }
+  });
   /** Keyboard focus is on a row: after a render it moves to the selected row's element. */
   private focusSelected = false;
 
@@ -108,22 +114,17 @@ export class ContainerTable extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.resizeObserver = new ResizeObserver(([entry]) => {
-      const rows = Math.ceil((entry?.contentRect.height ?? 0) / ROW_HEIGHT);
-      if (rows > 0 && rows !== this.inView) {
-        this.inView = rows;
-        this.requestUpdate();
-      }
-    });
+    // Moved in the page: the scroll box exists already (a first connection observes it in firstUpdated).
+    if (this.hasUpdated) this.resizeObserver.observe(this.scroller);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.resizeObserver?.disconnect();
+    this.resizeObserver.disconnect();
   }
 
   protected override firstUpdated(): void {
-    this.resizeObserver?.observe(this.scroller);
+    this.resizeObserver.observe(this.scroller);
   }
 
   private get scroller(): HTMLElement {
