@@ -68,14 +68,14 @@ function files(dir: string): string[] {
  * The task around each `ProxyMain::BeginMainFrame` on the page's renderer main thread (the
  * CrRendererMain thread with the most frames: other renderers may idle in the trace).
  */
-export function framesOfTrace(events: readonly TraceEvent[]): FrameCosts {
+function framesOfTrace(events: readonly TraceEvent[]): FrameCosts {
   const mains = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
   const byThread = new Map<string, TraceEvent[]>();
   for (const e of events) {
-    if (e.ph === 'X' && e.name === 'ProxyMain::BeginMainFrame' && mains.has(`${e.pid}:${e.tid}`)) {
-      const key = `${e.pid}:${e.tid}`;
-      byThread.set(key, [...(byThread.get(key) ?? []), e]);
-    }
+    const thread = `${e.pid}:${e.tid}`;
+    if (e.ph !== 'X' || e.name !== 'ProxyMain::BeginMainFrame' || !mains.has(thread)) continue;
+    if (!byThread.has(thread)) byThread.set(thread, []);
+    byThread.get(thread)!.push(e);
   }
   const [thread, frames] = [...byThread].sort((a, b) => b[1].length - a[1].length)[0] ?? ['', []];
   const tasks = events

@@ -234,10 +234,10 @@ export class MetricChart extends LitElement {
     this.draw();
   }
 
-  /** Whether the spec's data or the time asked for moved since the plot was drawn; notes them as drawn. */
+  /** Whether the spec's lines, their data or the time asked for moved since the plot was drawn; notes them as drawn. */
   private changedSince(spec: ChartSpec, rangeKey: string): boolean {
     const sources = [...new Set(spec.lines.flatMap((l) => [...l.terms, ...(l.over ?? [])].map((t) => t.source)))];
-    const drawn = `${rangeKey}|${this.time.window}|${spec.lines.length}|${sources.map((s) => s.version).join()}`;
+    const drawn = `${rangeKey}|${this.time.window}|${spec.lines.map((l) => l.label).join('\u0000')}|${sources.map((s) => s.version).join()}`;
     const same = drawn === this.drawn && sources.length === this.drawnSources.length && sources.every((s, i) => s === this.drawnSources[i]);
     this.drawn = drawn;
     this.drawnSources = sources;
