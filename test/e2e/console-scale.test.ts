@@ -109,6 +109,44 @@ describe(`the console with ${HOSTS} hosts × ${CGROUPS} cgroups`, { timeout: 600
       }, { prefix: `/vigil-test-${process.pid}-`, want: HOSTS * CGROUPS }),
     );
     const cost = await refreshCost(page);
-    t.diagnostic(`containers view, ${total} rows (200 rendered) and the top-N chart: ${cost.text}`);
+    const rendered = await page.locator('container-table tbody tr[data-key]').count();
+    t.diagnostic(`containers view, ${total} rows (${rendered} rendered) and the top-N chart: ${cost.text}`);
+  });
+
+  test('the table renders only the rows in view; scrolling and the keyboard reach the others', async () => {
+    const table = page.locator('container-table');
+    const rows = table.locator('tbody tr[data-key]');
+    const keys = async (): Promise<string[]> => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-key')!));
+    const rendered = (await keys()).length;
+    assert.ok(rendered > 10 && rendered < 100, `rows in the DOM: ${rendered}, of ${HOSTS * CGROUPS} or more`);
+    assert.match(await page.locator('containers-view .count').innerText(), new RegExp(`^\\d+ of (\\d{4,})`));
+    // Sorted by name, the order holds still while samples arrive.
+    await page.locator('container-table th button', { hasText: 'Name' }).click();
+    await until('sorted by name', async () => new URL(page.url()).searchParams.get('sort') === 'name');
+    const top = await keys();
+    await table.locator('.scroller').evaluate((s) => s.scrollTo(0, s.scrollHeight));
+    const bottom = await until('the last rows after scrolling to the end', async () => {
+      const now = await keys();
+      return now.some((k) => top.includes(k)) ? undefined : now;
+    });
+    assert.ok(bottom.length > 10 && bottom.length < 100, `rows in the DOM at the end: ${bottom.length}`);
+    const last = await table.evaluate((el) => (el as unknown as { rows: Array<{ key: string }> }).rows.at(-1)!.key);
+    assert.ok(bottom.includes(last), `the last row (${last}) is rendered at the end`);
+    // Keyboard: Home selects the first row and scrolls back to it; Down selects the next; Enter opens it.
+    await table.locator('.scroller').evaluate((s) => s.scrollTo(0, 0));
+    await until('the first rows again', async () => (await keys()).includes(top[0]!));
+    await rows.first().focus();
+    await page.keyboard.press('End');
+    await until('the last row selected, in view and focused', async () =>
+      table.evaluate((el, key) => {
+        const active = el.shadowRoot!.activeElement;
+        return active?.getAttribute('data-key') === key && active.getAttribute('aria-selected') === 'true';
+      }, last));
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowDown');
+    await until('the second row selected', async () =>
+      table.evaluate((el, key) => el.shadowRoot!.activeElement?.getAttribute('data-key') === key, top[1]));
+    await page.keyboard.press('Enter');
+    await until('the second row\'s page', async () => new URL(page.url()).searchParams.get('view') === 'container');
   });
 });

@@ -138,7 +138,7 @@ describe('the web console in Chromium', { timeout: 300_000 }, () => {
     // Both agents see this host's cgroups: the row is there for the second host too.
     await until('the row from the second agent', () => page.locator(`container-table tr[data-key="${b!.url}|${cgroup!.path}"]`).count());
     await page.locator('containers-view input[type="search"]').fill(cgroup!.name);
-    await until('the filter to leave only that cgroup', async () => (await page.locator('container-table tbody tr').count()) === 2);
+    await until('the filter to leave only that cgroup', async () => (await page.locator('container-table tbody tr[data-key]').count()) === 2);
     assert.match(new URL(page.url()).searchParams.get('filter') ?? '', new RegExp(cgroup!.name));
     await until('the top chart to draw it', async () => (await legend(page, 'containers-view metric-chart')).some((l) => l.includes(cgroup!.name)));
     await page.screenshot({ path: `${SHOTS}containers.png` });

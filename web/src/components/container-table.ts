@@ -6,22 +6,24 @@ interface Column {
   key: string;
   label: string;
   title: string;
+  /** Fixed, so columns do not change width as rows scroll in and out. */
+  width: string;
   numeric?: boolean;
 }
 
 const COLUMNS: readonly Column[] = [
-  { key: 'name', label: 'Name', title: 'container name (engine, pod and namespace below), or cgroup path' },
-  { key: 'host', label: 'Host', title: 'agent hostname' },
-  { key: 'cpu', label: 'CPU', title: 'cores in use, against the CFS quota or cpuset (sort by use)', numeric: true },
-  { key: 'cpulimit', label: 'of limit', title: 'CPU use as a share of the limit', numeric: true },
-  { key: 'throttled', label: 'Throttled', title: 'share of CFS periods in which the cgroup was throttled', numeric: true },
-  { key: 'workingset', label: 'Memory', title: 'working set (usage minus inactive file cache), against the memory limit', numeric: true },
-  { key: 'memlimit', label: 'of limit', title: 'working set as a share of the memory limit', numeric: true },
-  { key: 'oom', label: 'OOM', title: 'processes killed by the OOM killer', numeric: true },
-  { key: 'io', label: 'Disk', title: 'bytes read + written per second', numeric: true },
-  { key: 'network', label: 'Net', title: 'bytes received + sent per second in its network namespace', numeric: true },
-  { key: 'pressure', label: 'PSI', title: 'largest of CPU, memory and I/O pressure (some, 10 s)', numeric: true },
-  { key: 'tasks', label: 'Tasks', title: 'processes and threads', numeric: true },
+  { key: 'name', label: 'Name', title: 'container name (engine, pod and namespace below), or cgroup path', width: 'auto' },
+  { key: 'host', label: 'Host', title: 'agent hostname', width: '150px' },
+  { key: 'cpu', label: 'CPU', title: 'cores in use, against the CFS quota or cpuset (sort by use)', width: '120px', numeric: true },
+  { key: 'cpulimit', label: 'of limit', title: 'CPU use as a share of the limit', width: '100px', numeric: true },
+  { key: 'throttled', label: 'Throttled', title: 'share of CFS periods in which the cgroup was throttled', width: '80px', numeric: true },
+  { key: 'workingset', label: 'Memory', title: 'working set (usage minus inactive file cache), against the memory limit', width: '160px', numeric: true },
+  { key: 'memlimit', label: 'of limit', title: 'working set as a share of the memory limit', width: '100px', numeric: true },
+  { key: 'oom', label: 'OOM', title: 'processes killed by the OOM killer', width: '50px', numeric: true },
+  { key: 'io', label: 'Disk', title: 'bytes read + written per second', width: '150px', numeric: true },
+  { key: 'network', label: 'Net', title: 'bytes received + sent per second in its network namespace', width: '150px', numeric: true },
+  { key: 'pressure', label: 'PSI', title: 'largest of CPU, memory and I/O pressure (some, 10 s)', width: '60px', numeric: true },
+  { key: 'tasks', label: 'Tasks', title: 'processes and threads', width: '60px', numeric: true },
 ];
 
 const pct = (x: number): string => (Number.isFinite(x) ? `${Math.round(x * 100)} %` : '—');
@@ -34,89 +36,196 @@ function bar(fraction: number) {
   return html`<span class="bar"><span class="fill ${level}" style="width:${width}%"></span></span>`;
 }
 
+/** Every row is this tall (px): the table knows where any row is without measuring it. */
+export const ROW_HEIGHT = 36;
+const HEADER_HEIGHT = 28;
+/** Rows rendered beyond each edge of the visible ones, so a quick scroll does not show blank rows. */
+const OVERSCAN = 5;
+/** Rows assumed to fit in the scroll box until it has been measured. */
+const PAGE_ROWS = 20;
+
 /**
  * The `top` of containers (pcp-ctop): one row per container or cgroup, sortable by any
  * column, each row opening the container's page (click or Enter). Emits `sort-change` {sort}
  * and `open-container` {host, id}.
+ *
+ * Virtualised: the table scrolls in its own box and only the rows in view (plus OVERSCAN on
+ * each side) are in the DOM, every row ROW_HEIGHT tall, with spacer rows standing in for the
+ * others; with 1000 rows a refresh lays out and paints a few dozen. Columns have fixed widths
+ * (`table-layout: fixed`) so they do not jump as other rows scroll in. One row is the selected
+ * one and the only one in the tab order: arrows, Page Up/Down, Home and End move the selection,
+ * Enter opens it.
  */
 export class ContainerTable extends LitElement {
-  static override properties = { rows: { attribute: false }, sort: {}, limit: { state: true } };
+  static override properties = { rows: { attribute: false }, sort: {}, first: { state: true }, selected: { state: true } };
   declare rows: ContainerRow[];
   declare sort: string;
-  declare limit: number;
+  /** Index of the first row in view. */
+  declare first: number;
+  /** Key of the selected row; the first row when none was chosen (or it went away). */
+  declare selected: string;
+  /** Rows that fit in the scroll box, from its height. */
+  private inView = PAGE_ROWS;
+  private readonly resizeObserver = new ResizeObserver(([entry]) => {
+    const rows = Math.ceil((entry?.contentRect.height ?? 0) / ROW_HEIGHT);
+    if (rows > 0 && rows !== this.inView) {
+      this.inView = rows;
+      this.requestUpdate();
+    }
+  });
+  /** Keyboard focus is on a row: after a render it moves to the selected row's element. */
+  private focusSelected = false;
 
   constructor() {
     super();
     this.rows = [];
     this.sort = '-cpu';
-    this.limit = 200;
+    this.first = 0;
+    this.selected = '';
   }
 
   static override styles = css`
-    :host { display: block; overflow-x: auto; }
-    table { border-collapse: collapse; width: 100%; font-size: 12px; background: var(--panel); }
-    th, td { padding: 4px 8px; border-bottom: 1px solid var(--grid); text-align: left; white-space: nowrap; }
-    th { position: sticky; top: 0; background: var(--panel); z-index: 1; }
+    :host { display: block; }
+    .scroller { overflow: auto; max-height: calc(100vh - 140px); background: var(--panel); }
+    table { border-collapse: collapse; table-layout: fixed; width: 100%; min-width: 1320px; font-size: 12px; }
+    th, td { padding: 0 8px; border-bottom: 1px solid var(--grid); text-align: left; white-space: nowrap; line-height: 16px; }
+    td { height: ${ROW_HEIGHT}px; box-sizing: border-box; }
+    /* The whole head sticks, as one compositor layer rather than one per cell. */
+    thead { position: sticky; top: 0; z-index: 1; }
+    th { background: var(--panel); height: ${HEADER_HEIGHT}px; box-sizing: border-box; }
     th button { all: unset; cursor: pointer; font-weight: 600; }
     th button:focus-visible { outline: 2px solid var(--focus); }
     .num { text-align: right; font-family: var(--mono); font-variant-numeric: tabular-nums; }
     tbody tr { cursor: pointer; }
-    tbody tr:hover, tbody tr:focus { background: var(--select); outline: none; }
+    tbody tr:hover, tbody tr[aria-selected='true'] { background: var(--select); }
+    tbody tr:focus { outline: 1px solid var(--focus); outline-offset: -1px; }
+    tr.spacer td { padding: 0; border: 0; height: auto; }
     .sub { color: var(--muted); font-size: 11px; }
-    .name { max-width: 360px; overflow: hidden; text-overflow: ellipsis; display: block; font-weight: 600; }
+    .name, .kind { overflow: hidden; text-overflow: ellipsis; display: block; }
+    .name { font-weight: 600; }
     .badge { border: 1px solid var(--border); border-radius: 3px; padding: 0 4px; font-size: 10px; color: var(--muted); margin-right: 4px; }
     .bar { display: inline-block; width: 48px; height: 6px; background: var(--bar); border-radius: 3px; margin-left: 6px; vertical-align: middle; overflow: hidden; }
     .fill { display: block; height: 100%; background: var(--c0); }
     .fill.warm { background: var(--warn); }
     .fill.hot { background: var(--bad); }
     .oom { color: var(--bad); font-weight: 600; }
-    .more { padding: 8px; }
-    .more button { font: inherit; }
+    .host { overflow: hidden; text-overflow: ellipsis; }
   `;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Moved in the page: the scroll box exists already (a first connection observes it in firstUpdated).
+    if (this.hasUpdated) this.resizeObserver.observe(this.scroller);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.resizeObserver.disconnect();
+  }
+
+  protected override firstUpdated(): void {
+    this.resizeObserver.observe(this.scroller);
+  }
+
+  private get scroller(): HTMLElement {
+    return this.renderRoot.querySelector<HTMLElement>('.scroller')!;
+  }
 
   override render() {
     const desc = this.sort.startsWith('-');
     const key = desc ? this.sort.slice(1) : this.sort;
-    const shown = this.rows.slice(0, this.limit);
+    const from = Math.max(0, Math.min(this.first, this.rows.length - this.inView) - OVERSCAN);
+    const to = Math.min(this.rows.length, this.first + this.inView + OVERSCAN);
+    const selected = this.rows.some((r) => r.key === this.selected) ? this.selected : this.rows[0]?.key;
     return html`
-      <table>
-        <thead>
-          <tr>
-            ${COLUMNS.map(
-              (c) => html`<th class=${c.numeric ? 'num' : ''} title=${c.title}
-                aria-sort=${c.key === key ? (desc ? 'descending' : 'ascending') : 'none'}>
-                <button @click=${() => this.setSort(c)}>${c.label}${c.key === key ? (desc ? ' ▼' : ' ▲') : ''}</button>
-              </th>`,
-            )}
-          </tr>
-        </thead>
-        <tbody>
-          ${shown.map(
-            (r) => html`<tr tabindex="0" data-key=${r.key} data-kind=${r.kind}
-              @click=${() => this.open(r)} @keydown=${(e: KeyboardEvent) => e.key === 'Enter' && this.open(r)}>
-              <td>
-                <span class="name" title=${r.kind === 'container' ? `${r.name}\n${r.id}\n${r.cgroup}` : r.cgroup}>${r.name}</span>
-                <span class="sub">${r.engine ? html`<span class="badge">${r.engine}</span>` : html`<span class="badge">cgroup</span>`}${[r.pod, r.namespace, r.image].filter(Boolean).join(' · ')}${r.running ? '' : ' (stopped)'}</span>
-              </td>
-              <td>${r.hostname}</td>
-              <td class="num">${formatValue(r.cpu, 'cores')}<span class="sub">${Number.isFinite(r.cpuLimit) ? ` / ${formatValue(r.cpuLimit, 'number')}` : ''}</span></td>
-              <td class="num">${pct(r.cpu / r.cpuLimit)}${bar(r.cpu / r.cpuLimit)}</td>
-              <td class="num">${pct(r.throttled)}</td>
-              <td class="num">${formatValue(Number.isNaN(r.workingSet) ? r.memory : r.workingSet, 'bytes')}<span class="sub">${Number.isFinite(r.memoryLimit) ? ` / ${formatValue(r.memoryLimit, 'bytes')}` : ''}</span></td>
-              <td class="num">${pct((Number.isNaN(r.workingSet) ? r.memory : r.workingSet) / r.memoryLimit)}${bar((Number.isNaN(r.workingSet) ? r.memory : r.workingSet) / r.memoryLimit)}</td>
-              <td class="num ${r.oomKills > 0 ? 'oom' : ''}">${Number.isFinite(r.oomKills) ? r.oomKills : '—'}</td>
-              <td class="num">${formatValue(r.readBps, 'bytes/s')} / ${formatValue(r.writeBps, 'bytes/s')}</td>
-              <td class="num">${formatValue(r.rxBps, 'bytes/s')} / ${formatValue(r.txBps, 'bytes/s')}</td>
-              <td class="num">${pct(worstPressure(r))}</td>
-              <td class="num">${Number.isFinite(r.tasks) ? r.tasks : '—'}</td>
-            </tr>`,
-          )}
-        </tbody>
-      </table>
-      ${this.rows.length > this.limit
-        ? html`<div class="more">${this.rows.length - this.limit} more rows. <button @click=${() => (this.limit += 200)}>Show 200 more</button> or narrow the filter.</div>`
-        : nothing}
+      <div class="scroller" @scroll=${this.onScroll} @keydown=${this.onKey} @focusin=${this.onFocus} @focusout=${this.onBlur}>
+        <table aria-rowcount=${this.rows.length + 1}>
+          <colgroup>${COLUMNS.map((c) => html`<col style="width:${c.width}">`)}</colgroup>
+          <thead>
+            <tr aria-rowindex="1">
+              ${COLUMNS.map(
+                (c) => html`<th class=${c.numeric ? 'num' : ''} title=${c.title}
+                  aria-sort=${c.key === key ? (desc ? 'descending' : 'ascending') : 'none'}>
+                  <button @click=${() => this.setSort(c)}>${c.label}${c.key === key ? (desc ? ' ▼' : ' ▲') : ''}</button>
+                </th>`,
+              )}
+            </tr>
+          </thead>
+          <tbody>
+            ${spacer(from * ROW_HEIGHT)}
+            ${this.rows.slice(from, to).map((r, i) => this.row(r, from + i, r.key === selected))}
+            ${spacer((this.rows.length - to) * ROW_HEIGHT)}
+          </tbody>
+        </table>
+      </div>
     `;
+  }
+
+  private row(r: ContainerRow, index: number, selected: boolean) {
+    const memory = Number.isNaN(r.workingSet) ? r.memory : r.workingSet;
+    return html`<tr tabindex=${selected ? 0 : -1} aria-rowindex=${index + 2} aria-selected=${selected} data-key=${r.key} data-kind=${r.kind}
+      @click=${() => this.open(r)}>
+      <td>
+        <span class="name" title=${r.kind === 'container' ? `${r.name}\n${r.id}\n${r.cgroup}` : r.cgroup}>${r.name}</span>
+        <span class="sub kind">${r.engine ? html`<span class="badge">${r.engine}</span>` : html`<span class="badge">cgroup</span>`}${[r.pod, r.namespace, r.image].filter(Boolean).join(' · ')}${r.running ? '' : ' (stopped)'}</span>
+      </td>
+      <td class="host">${r.hostname}</td>
+      <td class="num">${formatValue(r.cpu, 'cores')}<span class="sub">${Number.isFinite(r.cpuLimit) ? ` / ${formatValue(r.cpuLimit, 'number')}` : ''}</span></td>
+      <td class="num">${pct(r.cpu / r.cpuLimit)}${bar(r.cpu / r.cpuLimit)}</td>
+      <td class="num">${pct(r.throttled)}</td>
+      <td class="num">${formatValue(memory, 'bytes')}<span class="sub">${Number.isFinite(r.memoryLimit) ? ` / ${formatValue(r.memoryLimit, 'bytes')}` : ''}</span></td>
+      <td class="num">${pct(memory / r.memoryLimit)}${bar(memory / r.memoryLimit)}</td>
+      <td class="num ${r.oomKills > 0 ? 'oom' : ''}">${Number.isFinite(r.oomKills) ? r.oomKills : '—'}</td>
+      <td class="num">${formatValue(r.readBps, 'bytes/s')} / ${formatValue(r.writeBps, 'bytes/s')}</td>
+      <td class="num">${formatValue(r.rxBps, 'bytes/s')} / ${formatValue(r.txBps, 'bytes/s')}</td>
+      <td class="num">${pct(worstPressure(r))}</td>
+      <td class="num">${Number.isFinite(r.tasks) ? r.tasks : '—'}</td>
+    </tr>`;
+  }
+
+  protected override updated(): void {
+    if (!this.focusSelected) return;
+    const row = this.renderRoot.querySelector<HTMLElement>('tbody tr[tabindex="0"]');
+    if (row && (this.renderRoot as ShadowRoot).activeElement !== row) row.focus({ preventScroll: true });
+  }
+
+  /** Scrolling only reads: the rows in view follow at the next render. */
+  private readonly onScroll = (): void => {
+    const first = Math.floor(this.scroller.scrollTop / ROW_HEIGHT);
+    if (first !== this.first) this.first = first;
+  };
+
+  private readonly onFocus = (e: FocusEvent): void => {
+    this.focusSelected = (e.target as HTMLElement).matches('tbody tr');
+  };
+
+  private readonly onBlur = (e: FocusEvent): void => {
+    // Focus leaving the table (not moving between its rows) stops following the selection.
+    if (!this.scroller.contains(e.relatedTarget as Node | null)) this.focusSelected = false;
+  };
+
+  private readonly onKey = (e: KeyboardEvent): void => {
+    if (!(e.target as HTMLElement).matches('tbody tr') || this.rows.length === 0) return;
+    const at = Math.max(0, this.rows.findIndex((r) => r.key === this.selected));
+    const page = Math.max(1, this.inView - 2);
+    const moves: Record<string, number> = { ArrowDown: at + 1, ArrowUp: at - 1, PageDown: at + page, PageUp: at - page, Home: 0, End: this.rows.length - 1 };
+    if (e.key === 'Enter') this.open(this.rows[at]!);
+    else if (e.key in moves) this.select(Math.max(0, Math.min(this.rows.length - 1, moves[e.key]!)));
+    else return;
+    e.preventDefault();
+  };
+
+  /** Selects the row at `index` and scrolls it into view (arithmetic: no layout is read). */
+  private select(index: number): void {
+    this.selected = this.rows[index]!.key;
+    this.focusSelected = true;
+    const scroller = this.scroller;
+    const top = index * ROW_HEIGHT;
+    const height = this.inView * ROW_HEIGHT;
+    // The sticky header covers the top of the box: a row is in view below it.
+    if (top < scroller.scrollTop) scroller.scrollTop = top;
+    else if (top + ROW_HEIGHT + HEADER_HEIGHT > scroller.scrollTop + height) scroller.scrollTop = top + ROW_HEIGHT + HEADER_HEIGHT - height;
+    this.first = Math.floor(scroller.scrollTop / ROW_HEIGHT);
   }
 
   private setSort(c: Column): void {
@@ -127,8 +236,14 @@ export class ContainerTable extends LitElement {
   }
 
   private open(r: ContainerRow): void {
+    this.selected = r.key;
     this.dispatchEvent(new CustomEvent('open-container', { detail: { host: r.host, id: r.id }, bubbles: true, composed: true }));
   }
+}
+
+/** A row standing in for `height` px of rows that are not rendered; nothing when there are none. */
+function spacer(height: number) {
+  return height > 0 ? html`<tr class="spacer" aria-hidden="true"><td colspan=${COLUMNS.length} style="height:${height}px"></td></tr>` : nothing;
 }
 
 customElements.define('container-table', ContainerTable);

@@ -1,8 +1,8 @@
-import { LitElement, css, html, nothing } from 'lit';
-import type { ChartSpec, Line } from '../data/chart-data.js';
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import type { ChartSpec, Line, Term } from '../data/chart-data.js';
 import type { AgentConnection } from '../data/connection.js';
 import {
-  RESOURCE_OF, containerRows, filterRows, resourceTerms, resourceValue, sortRows, type ContainerRow,
+  RESOURCE_OF, ResourceReader, containerRows, filterRows, resourceTerms, resourceValue, sortRows, type ContainerRow,
 } from '../data/containers.js';
 import type { SeriesSource } from '../data/host-data.js';
 import { RESOURCES, type Resource } from '../data/url-state.js';
@@ -13,25 +13,15 @@ import './container-table.js';
 import './host-state.js';
 import './metric-chart.js';
 
-/** Every container (or cgroup) of every live host, newest values. */
-export function allRows(connections: readonly AgentConnection[], cgroups: boolean): ContainerRow[] {
-  const rows: ContainerRow[] = [];
-  for (const c of connections) {
-    const source = c.store('main');
-    if (source) rows.push(...containerRows(source, c.url, hostLabel(c), cgroups));
-  }
-  return rows;
-}
-
 /** Mean of the newest `n` values of a column, ignoring gaps: a steadier rank than the last value. */
 function recentMean(source: SeriesSource, terms: ReadonlyArray<{ metric: string; instance: number; factor: number }>, n = 30): number {
   let sum = 0;
   let count = 0;
   for (const t of terms) {
-    const column = source.column(t.metric, t.instance);
-    if (!column) continue;
-    for (let i = Math.max(0, column.length - n); i < column.length; i++) {
-      const v = column.at(i);
+    const values = source.column(t.metric, t.instance)?.view();
+    if (!values) continue;
+    for (let i = Math.max(0, values.length - n); i < values.length; i++) {
+      const v = values[i]!;
       if (!Number.isNaN(v)) {
         sum += v * t.factor;
         count++;
@@ -41,6 +31,29 @@ function recentMean(source: SeriesSource, terms: ReadonlyArray<{ metric: string;
   return count ? (sum / count) * terms.length : NaN;
 }
 
+/** One host's rows and what they were computed from: a host is recomputed only when its data moved. */
+interface HostRows {
+  stamp: string;
+  rows: ContainerRow[];
+  /** Per row key: its chart terms for the top-N resource and its rank (recent mean); absent when it has none. */
+  ranks: Map<string, { terms: Term[]; rank: number }>;
+}
+
+/**
+ * Ranks a host's rows for the top-N charts. Done with the rows, as each host's samples come in,
+ * so that the chart's once-a-second pick from every host's rows is a sort and not 1000 means.
+ */
+function rankRows(source: SeriesSource, rows: readonly ContainerRow[], resource: Resource): HostRows['ranks'] {
+  const reader = new ResourceReader(source);
+  const ranks: HostRows['ranks'] = new Map();
+  for (const row of rows) {
+    const terms = resourceTerms(source, row, resource, reader);
+    const rank = terms ? recentMean(source, terms) : NaN;
+    if (terms && !Number.isNaN(rank)) ranks.set(row.key, { terms: terms.map((t) => ({ ...t, source })), rank });
+  }
+  return ranks;
+}
+
 /**
  * Containers on all connected hosts: a sortable, filterable top table (pcp-ctop) and line
  * charts of the top N by a chosen resource. On hosts without container engines it lists plain
@@ -48,7 +61,8 @@ function recentMean(source: SeriesSource, terms: ReadonlyArray<{ metric: string;
  */
 export class ContainersView extends LitElement {
   static override properties = {
-    connections: { attribute: false },
+    // The app passes a new array on every render of its own: the same agents are no change.
+    connections: { attribute: false, hasChanged: (a?: AgentConnection[], b?: AgentConnection[]) => a?.length !== b?.length || !!a?.some((c, i) => c !== b![i]) },
     time: { attribute: false },
     filter: {},
     sort: {},
@@ -67,7 +81,8 @@ export class ContainersView extends LitElement {
   private rows: ContainerRow[] = [];
   /** No containers anywhere: cgroups are shown instead. */
   private fellBack = false;
-  private versions = '';
+  private readonly byHost = new Map<string, HostRows>();
+  private topSourceOf?: { key: string; source: () => ChartSpec };
   private unregister?: () => void;
 
   constructor() {
@@ -107,22 +122,54 @@ export class ContainersView extends LitElement {
     this.unregister?.();
   }
 
-  /** Rows change with every sample; recompute when any host's data moved. True when they were. */
+  /** Rows change with every sample; recomputes the hosts whose data moved. True when any did. */
   private recompute(): boolean {
-    const versions = this.connections.map((c) => `${c.store('main')?.version ?? -1}.${c.catalog.version}`).join() + this.cgroups;
-    if (versions === this.versions) return false;
-    this.versions = versions;
-    let rows = allRows(this.connections, this.cgroups);
-    this.fellBack = !this.cgroups && rows.length === 0 && this.connections.some((c) => c.store('main')?.length);
-    if (this.fellBack) rows = allRows(this.connections, true);
-    this.rows = rows;
+    if (!this.refreshHosts()) return false;
+    // No containers on any host that has sent data: list cgroups instead, until a container shows up.
+    const fellBack = !this.cgroups && (this.fellBack
+      ? !this.rows.some((r) => r.kind === 'container')
+      : this.rows.length === 0 && this.connections.some((c) => c.store('main')?.length));
+    if (fellBack !== this.fellBack) {
+      this.fellBack = fellBack;
+      this.byHost.clear();
+      this.refreshHosts();
+    }
     return true;
   }
 
-  protected override willUpdate(): void {
-    // Filters and sort apply at once, not at the next sample.
-    this.versions = '';
-    this.recompute();
+  /**
+   * With many hosts, samples arrive all through the second: only the hosts whose data (or
+   * name) changed since the last pass are recomputed. True when any was.
+   */
+  private refreshHosts(): boolean {
+    const cgroups = this.cgroups || this.fellBack;
+    let changed = this.byHost.size !== this.connections.length;
+    const rows: ContainerRow[] = [];
+    for (const c of this.connections) {
+      const source = c.store('main');
+      const stamp = `${source?.version ?? -1}.${c.catalog.version}.${hostLabel(c)}`;
+      let host = this.byHost.get(c.url);
+      if (host?.stamp !== stamp) {
+        const hostRows = source ? containerRows(source, c.url, hostLabel(c), cgroups) : [];
+        host = { stamp, rows: hostRows, ranks: source ? rankRows(source, hostRows, this.resource) : new Map() };
+        this.byHost.set(c.url, host);
+        changed = true;
+      }
+      rows.push(...host.rows);
+    }
+    if (changed) {
+      for (const url of this.byHost.keys()) if (!this.connections.some((c) => c.url === url)) this.byHost.delete(url);
+      this.rows = rows;
+    }
+    return changed;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    // Other hosts or another kind of row apply at once, not at the next sample; filter and sort apply in render.
+    if (changed.has('connections') || changed.has('cgroups') || changed.has('resource')) {
+      this.byHost.clear();
+      this.recompute();
+    }
   }
 
   override render() {
@@ -153,29 +200,38 @@ export class ContainersView extends LitElement {
         ? html`<p class="note" role="status">Waiting for data…</p>`
         : nothing}
       ${shown.length === 0 && this.rows.length > 0 ? html`<p class="note" role="status">Nothing matches “${this.filter}”.</p>` : nothing}
-      <metric-chart id="top" .source=${() => this.topChart()} .time=${this.time} height="170"></metric-chart>
+      <metric-chart id="top" .source=${this.topSource()} .time=${this.time} height="170"></metric-chart>
       <container-table .rows=${shown} sort=${this.sort}></container-table>
     `;
+  }
+
+  /**
+   * The top chart's source: the same function while what it shows stays the same. A new one
+   * makes the chart ask for its lines at once; on every render (every few samples) that would
+   * rank all rows a few times a second instead of once.
+   */
+  private topSource(): () => ChartSpec {
+    const key = `${this.resource}|${this.top}|${this.filter}|${this.cgroups}`;
+    if (this.topSourceOf?.key !== key) this.topSourceOf = { key, source: () => this.topChart() };
+    return this.topSourceOf.source;
   }
 
   /** Lines of the top N rows (after the filter) by the chosen resource, ranked over the last half minute. */
   private topChart(): ChartSpec {
     const def = RESOURCE_OF[this.resource]!;
-    const bySource = new Map(this.connections.map((c) => [c.url, c.store('main')]));
     const ranked = filterRows(this.rows, this.filter)
-      .map((row) => {
-        const source = bySource.get(row.host);
-        const terms = source && resourceTerms(source, row, this.resource);
-        return { row, source, terms, rank: source && terms ? recentMean(source, terms) : NaN };
+      .flatMap((row) => {
+        const r = this.byHost.get(row.host)?.ranks.get(row.key);
+        return r ? [{ row, ...r }] : [];
       })
-      .filter((r) => r.terms && !Number.isNaN(r.rank))
-      .sort((a, b) => b.rank - a.rank || resourceValue(b.row, this.resource) - resourceValue(a.row, this.resource))
+      // Ties (idle containers) in a fixed order: the chart's lines do not swap places every second.
+      .sort((a, b) => b.rank - a.rank || resourceValue(b.row, this.resource) - resourceValue(a.row, this.resource) || (a.row.key < b.row.key ? -1 : 1))
       .slice(0, this.top);
     const multiHost = this.connections.length > 1;
-    const lines: Line[] = ranked.map(({ row, source, terms }) => ({
+    const lines: Line[] = ranked.map(({ row, terms }) => ({
       label: multiHost ? `${row.name} @${row.hostname}` : row.name,
       host: row.hostname,
-      terms: terms!.map((t) => ({ ...t, source: source! })),
+      terms,
     }));
     return {
       id: 'top', title: `Top ${this.top} by ${def.label}`, kind: def.kind, lines, missing: [],

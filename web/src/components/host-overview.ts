@@ -11,6 +11,9 @@ import './host-state.js';
 import './metric-chart.js';
 
 const GROUPS = ['CPU', 'Memory', 'Network', 'Disk', 'Pressure'] as const;
+/** Side by side: the narrowest a host's column gets (px), and the gap between columns. */
+const COLUMN_MIN = 320;
+const GAP = 8;
 
 /** The main store of each connection that has one, with its host label. */
 export function sources(connections: readonly AgentConnection[], id = 'main'): Array<{ source: SeriesSource; name: string }> {
@@ -49,9 +52,12 @@ export class HostOverview extends LitElement {
   static override styles = css`
     :host { display: block; }
     h2 { font-size: 13px; text-transform: uppercase; letter-spacing: 0.06em; color: var(--muted); margin: 14px 0 6px; }
-    .grid { display: grid; gap: 8px; grid-template-columns: repeat(auto-fill, minmax(380px, 1fr)); }
+    .grid { display: grid; gap: ${GAP}px; grid-template-columns: repeat(auto-fill, minmax(380px, 1fr)); }
     .rows { overflow-x: auto; }
-    .row { display: grid; gap: 8px; margin-bottom: 8px; }
+    .row { display: grid; gap: ${GAP}px; margin-bottom: 8px; }
+    /* Rows of charts far off screen are skipped whole: not laid out, painted or checked for
+       intersection, which with 20 hosts is most of the page's work every frame. */
+    .rows .row { content-visibility: auto; contain-intrinsic-block-size: auto 220px; }
     .hosthead { font-weight: 600; font-size: 12px; padding: 2px 4px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
   `;
 
@@ -87,7 +93,9 @@ export class HostOverview extends LitElement {
   }
 
   private sideBySide(widgets: readonly Widget[]) {
-    const columns = `grid-template-columns: repeat(${this.connections.length}, minmax(320px, 1fr))`;
+    const n = this.connections.length;
+    // As wide as all columns: a row's containment clips what overflows it, so nothing may.
+    const columns = `grid-template-columns: repeat(${n}, minmax(${COLUMN_MIN}px, 1fr)); min-width: ${n * COLUMN_MIN + (n - 1) * GAP}px`;
     return html`<div class="rows">
       <div class="row" style=${columns}>${this.connections.map((c) => html`<div class="hosthead">${hostLabel(c)}</div>`)}</div>
       ${widgets.map((w) => html`<div class="row" style=${columns}>${this.connections.map((c) => this.chart(w, [c]))}</div>`)}

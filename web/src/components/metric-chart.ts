@@ -2,6 +2,7 @@ import { LitElement, css, html, nothing, unsafeCSS, type PropertyValues } from '
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 import { FrameBuilder, type ChartSpec, type Frame, type Line } from '../data/chart-data.js';
+import type { SeriesSource } from '../data/host-data.js';
 import { formatValue } from '../data/units.js';
 import { ticker } from './ticker.js';
 
@@ -90,6 +91,9 @@ export class MetricChart extends LitElement {
   /** When the spec was last asked for: instances change slowly, so it is reused for a second. */
   private specAt = -Infinity;
   private stacked?: Array<Float64Array>;
+  /** What the plot shows: the time asked for and each host's data at the version drawn. */
+  private drawn = '';
+  private drawnSources: SeriesSource[] = [];
 
   constructor() {
     super();
@@ -109,6 +113,10 @@ export class MetricChart extends LitElement {
         padding: 8px 10px 6px;
         min-width: 0;
         contain: layout paint;
+        /* Charts far off screen (20 hosts side by side) are neither laid out nor painted: every
+           repaint then has far fewer paint chunks to sort into compositor layers. */
+        content-visibility: auto;
+        contain-intrinsic-block-size: auto 200px;
       }
       header { display: flex; gap: 8px; align-items: baseline; }
       h3 { font-size: 13px; font-weight: 600; margin: 0; flex: 1; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
@@ -204,12 +212,18 @@ export class MetricChart extends LitElement {
     const now = performance.now();
     const spec = !this.spec || !this.plot || paused || now - this.specAt > SPEC_TTL_MS ? this.source() : this.spec;
     if (spec !== this.spec) this.specAt = now;
-    const shape = `${spec.kind}|${spec.stacked}|${spec.lines.map((l) => l.label).join('\u0000')}|${spec.missing.join()}|${spec.note}`;
+    // Lines are told apart by position and kind only: other lines in the same places (a new top 5)
+    // take over the plot's series, where making a new plot costs a frame of its own.
+    const shape = `${spec.kind}|${spec.stacked}|${spec.lines.map((l) => l.constant === undefined ? 'l' : 'c').join('')}|${spec.missing.join()}|${spec.note}`;
     const rebuild = shape !== this.shape || !this.plot;
+    // Hosts' samples arrive all through the second and each pass runs every chart: one whose hosts sent nothing new is left as it is.
+    const moved = this.changedSince(spec, rangeKey);
+    if (!rebuild && !moved) return;
     this.spec = spec;
     // Live: the window; paused: everything kept, to scroll and zoom through.
     this.frame = this.builder.build(spec, paused, paused ? -Infinity : this.liveFrom(spec));
     if (paused) this.frozenFor = rangeKey;
+    if (!rebuild) this.showLines();
     if (rebuild) {
       this.shape = shape;
       this.requestUpdate();
@@ -218,6 +232,16 @@ export class MetricChart extends LitElement {
       return;
     }
     this.draw();
+  }
+
+  /** Whether the spec's lines, their data or the time asked for moved since the plot was drawn; notes them as drawn. */
+  private changedSince(spec: ChartSpec, rangeKey: string): boolean {
+    const sources = [...new Set(spec.lines.flatMap((l) => [...l.terms, ...(l.over ?? [])].map((t) => t.source)))];
+    const drawn = `${rangeKey}|${this.time.window}|${spec.lines.map((l) => l.label).join('\u0000')}|${sources.map((s) => s.version).join()}`;
+    const same = drawn === this.drawn && sources.length === this.drawnSources.length && sources.every((s, i) => s === this.drawnSources[i]);
+    this.drawn = drawn;
+    this.drawnSources = sources;
+    return !same;
   }
 
   /** Start of the live window: the newest sample of the chart's first host minus the window. */
@@ -415,6 +439,14 @@ export class MetricChart extends LitElement {
       if (this.spec?.stacked) this.draw();
     }
     this.updateLegend();
+  }
+
+  /** Hidden lines are hidden by label: after other lines took the plot's series, each shows as its own was. */
+  private showLines(): void {
+    this.spec?.lines.forEach((line, i) => {
+      const show = !this.hiddenLines.has(line.label);
+      if (this.plot && this.plot.series[i + 1]?.show !== show) this.plot.setSeries(i + 1, { show });
+    });
   }
 
   private resize(): void {

@@ -112,6 +112,7 @@ function idsByPrefix(source: SeriesSource, metric: string): Map<string, number[]
 export class ResourceReader {
   private readonly direct = new Map<string, Map<string, number>>();
   private readonly perDevice = new Map<string, Map<string, number[]>>();
+  private readonly factors = new Map<string, number | undefined>();
 
   constructor(readonly source: SeriesSource) {}
 
@@ -127,12 +128,20 @@ export class ResourceReader {
     return m;
   }
 
+  /** Factor of a metric to base units (from its units, parsed once), or undefined when the host lacks it. */
+  private factor(metric: string): number | undefined {
+    if (!this.factors.has(metric)) {
+      const meta = this.source.meta.get(metric);
+      this.factors.set(metric, meta && displayOfMeta(meta).scale);
+    }
+    return this.factors.get(metric);
+  }
+
   /** The series (metric, instance ids, factor to base units) holding a resource of `instance`. */
   parts(metrics: readonly string[], instance: string): { metric: string; ids: number[]; factor: number } | undefined {
     for (const metric of metrics) {
-      const meta = this.source.meta.get(metric);
-      if (!meta) continue;
-      const factor = displayOfMeta(meta).scale;
+      const factor = this.factor(metric);
+      if (factor === undefined) continue;
       if (PER_DEVICE.some((prefix) => metric.startsWith(prefix))) {
         const ids = this.deviceIds(metric).get(instance);
         if (ids?.length) return { metric, ids, factor };
@@ -308,6 +317,9 @@ export const COLUMNS: Record<string, (r: ContainerRow) => number | string> = {
   tasks: (r) => r.tasks,
 };
 
+/** One collator for every comparison: `localeCompare` sets one up per call, too slow for 1000-row sorts. */
+const collator = new Intl.Collator();
+
 /** Sorts by a column (`-cpu` descending); NaN (no data) sorts last either way; ties by name. */
 export function sortRows(rows: ContainerRow[], sort: string): ContainerRow[] {
   const desc = sort.startsWith('-');
@@ -318,8 +330,8 @@ export function sortRows(rows: ContainerRow[], sort: string): ContainerRow[] {
     const xMissing = typeof x === 'number' && Number.isNaN(x);
     const yMissing = typeof y === 'number' && Number.isNaN(y);
     if (xMissing !== yMissing) return xMissing ? 1 : -1;
-    const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
-    return (desc ? -c : c) || a.name.localeCompare(b.name);
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : collator.compare(String(x), String(y));
+    return (desc ? -c : c) || collator.compare(a.name, b.name);
   });
 }
 
@@ -359,11 +371,13 @@ export const RESOURCE_OF: Record<string, { sum: ReadonlyArray<readonly string[]>
   },
 };
 
-/** A resource of one row as chart terms (base units), or undefined when the host lacks it. */
-export function resourceTerms(source: SeriesSource, row: Pick<ContainerRow, 'id' | 'cgroup'>, resource: string): Array<{ metric: string; instance: number; factor: number }> | undefined {
+/**
+ * A resource of one row as chart terms (base units), or undefined when the host lacks it.
+ * Pass the host's `reader` when asking for many rows: it indexes the host's instances once.
+ */
+export function resourceTerms(source: SeriesSource, row: Pick<ContainerRow, 'id' | 'cgroup'>, resource: string, reader = new ResourceReader(source)): Array<{ metric: string; instance: number; factor: number }> | undefined {
   const def = RESOURCE_OF[resource];
   if (!def) return undefined;
-  const reader = new ResourceReader(source);
   const key = def.by === 'container' ? row.id : row.cgroup;
   const terms = [];
   for (const metrics of def.sum) {

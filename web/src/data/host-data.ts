@@ -101,6 +101,8 @@ export interface Series {
 /** What views read: columns on a shared time axis, instances, metadata, newest values. */
 export interface SeriesSource {
   readonly times: Ring;
+  /** Bumped on every change: a view drawn at this version need not be drawn again. */
+  readonly version: number;
   readonly meta: ReadonlyMap<string, MetricMeta>;
   /** Column of a metric+instance (per-second rates for counters), aligned with `times`. */
   column(metric: string, instance?: number): Ring | undefined;
