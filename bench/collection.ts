@@ -136,22 +136,24 @@ async function floorList(agent: AgentProcess, console_: Subscriber, args: readon
 }
 
 /** The PCP side: one client fetching `names` from pmproxy once per second on one context, in chunks of URL-friendly size. */
-function pollPmproxy(names: readonly string[]): { stop(): Promise<{ fetches: number; errors: number }> } {
+function pollPmproxy(names: readonly string[]): { stop(): Promise<{ fetches: number; errors: number; values: number }> } {
   let running = true;
   let fetches = 0;
   let errors = 0;
-  const chunks: string[] = [];
-  for (let i = 0; i < names.length; i += 60) chunks.push(names.slice(i, i + 60).join(','));
+  let values = 0;
+  const chunks = chunksOf(names);
   const loop = (async () => {
     const context = await pmapiContext(PMPROXY);
     while (running) {
       const t0 = Date.now();
+      let inRound = 0;
       for (const chunk of chunks) {
         // pmproxy 6.0.3 now and then stops answering: that is an error, not a hung bench.
-        const ok = await fetch(`${PMPROXY}/pmapi/fetch?context=${context}&names=${chunk}`, { signal: AbortSignal.timeout(5000) })
-          .then(async (response) => (await response.arrayBuffer(), response.status === 200), () => false);
-        if (!ok) errors++;
+        const answered = await countValues(`${PMPROXY}/pmapi/fetch?context=${context}&names=${chunk}`);
+        if (answered === undefined) errors++;
+        else inRound += answered;
       }
+      values = inRound;
       fetches++;
       await sleep(Math.max(0, 1000 - (Date.now() - t0)));
     }
@@ -160,9 +162,34 @@ function pollPmproxy(names: readonly string[]): { stop(): Promise<{ fetches: num
     stop: async () => {
       running = false;
       await loop;
-      return { fetches, errors };
+      return { fetches, errors, values };
     },
   };
+}
+
+function chunksOf(names: readonly string[]): string[] {
+  const chunks: string[] = [];
+  for (let i = 0; i < names.length; i += 60) chunks.push(names.slice(i, i + 60).join(','));
+  return chunks;
+}
+
+/** Instance values in a /pmapi/fetch answer (undefined when the fetch failed): how much work an answer holds. */
+async function countValues(url: string): Promise<number | undefined> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    if (response.status !== 200) return undefined;
+    const reply = (await response.json()) as { values?: Array<{ instances: unknown[] }> };
+    return (reply.values ?? []).reduce((n, v) => n + v.instances.length, 0);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The agent's values for the same names, fetched the same way (one round). */
+async function agentValues(url: string, names: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const chunk of chunksOf(names)) total += (await countValues(`${url}/pmapi/fetch?names=${chunk}`)) ?? 0;
+  return total;
 }
 
 /** How the agent collects in a run: as deployed (what subscribers ask for) or every collector every pass. */
@@ -225,6 +252,7 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
         const [ar, fr, pr] = [a.stop(), f.stop(), p.stop()];
         const rss = rssBytes(pid);
         const polled = await poller.stop();
+        const valuesServed = await agentValues(agent.url, pcpSet);
         console_.close();
         floor.kill('SIGKILL');
         await agent.stop();
@@ -247,6 +275,8 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
           pcpMsPerSample: round((pr.cpu / pr.wall) * 1000, 1),
           agentOverPcp: round(ar.cpu / Math.max(pr.cpu, 0.01), 2),
           pcpFetchErrors: polled.errors,
+          pcpValuesPerFetch: polled.values,
+          agentValuesSameNames: valuesServed,
           agentRssMiB: round(rss / 2 ** 20, 1),
         };
         rows.push(row);
@@ -272,13 +302,13 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
   const markdown = [
     `Each scale ran the agent (\`node dist/agent/cli.js --interval 1s\`, with one WebSocket subscriber holding the console's main subscription), the C floor and the PCP stack **at the same time for ${windowS} s**; CPU is utime+stime from /proc/<pid>/stat over that window, per second (= per sample at 1 s). Where the agent has \`--collect\`, each scale runs twice: as deployed (it collects what its subscribers ask for) and with \`--collect all\`, each beside its own floor.`,
     `The floor's file list comes from \`strace -f -y -p <agent>\` over read, pread64, readv and getdents64 for ${tracedPasses} complete sampling passes, cut into passes at the sample times the console subscriber received (a pass runs from its sample's \`t\` to the next one's): every file under /proc and /sys read, and every directory listed, in at least half of the passes. "files/pass" is that list; "range" is the distinct files each traced pass read. When the passes disagree by more than 5 % or a collector overran its deadline during the trace (strace slows the agent; a slow collector then runs on into the next pass), the list is taken again from a second agent with the same arguments at \`--interval 10s\` ("traced at"). \`bench/floor.c\` opens, reads to EOF and closes each file (directories: opendir/readdir/closedir) once per second, as a naive reader does.`,
-    'The PCP side is pmcd + every PMDA it runs + pmproxy (pids from /run/pcp/*.pid and pmcd\'s children), with one client fetching from pmproxy once per second on one context, in chunks of 60 names per request. Beside the agent as deployed it fetches the metrics one console shows (the leaf names under the console\'s main subscription that PCP also serves): that is the budget\'s comparison. Beside `--collect all` it fetches every name both serve: an extra figure, not a budget.',
+    'The PCP side is pmcd + every PMDA it runs + pmproxy (pids from /run/pcp/*.pid and pmcd\'s children), with one client fetching from pmproxy once per second on one context, in chunks of 60 names per request. Beside the agent as deployed it fetches the metrics one console shows (the leaf names under the console\'s main subscription that PCP also serves): that is the budget\'s comparison. Beside `--collect all` it fetches every name both serve: an extra figure, not a budget. "PCP values" counts the instance values one round of those fetches returned, and "agent values" what the agent returns for the same names: on hosts where PCP cannot read some cgroup files its side does less work than the names suggest.',
     ...warnings.map((w) => `\n**Warning:** ${w}`),
     '',
     table(
-      ['cgroups', 'agent', 'traced at', 'files/pass', 'range', 'dirs/pass', 'agent ms CPU/sample', 'agent µs/cgroup', 'agent % core', 'floor ms/sample', 'agent ÷ floor', 'PCP fetches', 'PCP metrics', 'PCP ms/s', 'PCP fetch errors', 'agent ÷ PCP', 'agent RSS MiB'],
+      ['cgroups', 'agent', 'traced at', 'files/pass', 'range', 'dirs/pass', 'agent ms CPU/sample', 'agent µs/cgroup', 'agent % core', 'floor ms/sample', 'agent ÷ floor', 'PCP fetches', 'PCP metrics', 'PCP values', 'agent values', 'PCP ms/s', 'PCP fetch errors', 'agent ÷ PCP', 'agent RSS MiB'],
       rows.map((r) => [r.cgroups!, r.agent!, r.tracedAtInterval!, r.filesPerPass!, r.filesPerPassRange!, r.dirsPerPass!, r.agentMsPerSample!, r.agentUsPerCgroup!, r.agentCorePct!, r.floorMsPerSample!, r.agentOverFloor!,
-        r.pcpFetches === 'all' ? 'every shared name (extra, not a budget)' : 'what one console shows', r.pcpMetrics!, r.pcpMsPerSample!, r.pcpFetchErrors!, r.agentOverPcp!, r.agentRssMiB!]),
+        r.pcpFetches === 'all' ? 'every shared name (extra, not a budget)' : 'what one console shows', r.pcpMetrics!, r.pcpValuesPerFetch!, r.agentValuesSameNames!, r.pcpMsPerSample!, r.pcpFetchErrors!, r.agentOverPcp!, r.agentRssMiB!]),
     ),
   ].join('\n');
   return { figures: { windowSeconds: windowS, tracedPasses, scales: rows, warnings }, markdown, verdicts };

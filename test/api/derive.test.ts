@@ -172,7 +172,8 @@ describe('semantics', () => {
 describe('evaluation', () => {
   let agent: Agent;
   before(async () => {
-    agent = await createAgent({ procfs: '/proc', sysfs: '/sys', intervalMs: 1000, collectors: ['stat', 'meminfo', 'network', 'loadavg'] });
+    // These tests evaluate against the agent's samples directly, so it collects everything (not on demand).
+    agent = await createAgent({ procfs: '/proc', sysfs: '/sys', intervalMs: 1000, collectors: ['stat', 'meminfo', 'network', 'loadavg'], collect: 'all' });
   });
   after(async () => agent.close());
 

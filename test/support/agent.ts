@@ -101,8 +101,11 @@ export class TestAgent {
 
   /** Samples now, then GETs /pmapi/fetch for `names` over HTTP. */
   async fetchFresh(names: readonly string[]): Promise<Fetched> {
-    const sample = await this.agent.sampler.sampleNow();
+    await this.agent.sampler.sampleNow();
     const reply = await fetchValues(this.url, names);
+    // The reply's sample: the one just taken, or a newer one when the fetch asked for metrics
+    // nobody watched (the agent collects on demand and samples again for them).
+    const sample = this.agent.sampler.latest!;
     return new Fetched(reply, (metric, id) => {
       const indom = this.table.metric(metric)?.indom;
       const name = indom ? sample.instanceName(indom, id) : undefined;
