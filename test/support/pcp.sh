@@ -22,19 +22,26 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PMPROXY_PORT") 2>/dev/null; }
 pmproxy_up() { local pid; pid=$(cat "$RUN/pmproxy.pid" 2>/dev/null) && alive "$pid" && port_open; }
 
 # wait_for NAME CHECK LOG: poll CHECK for up to 15 s; on failure show the log and give up.
-wait_for() {
+# up_within NAME CHECK: poll CHECK for up to 15 s.
+up_within() {
   local i
   for i in $(seq 75); do
-    if "$2"; then return 0; fi
+    if "$1"; then return 0; fi
     sleep 0.2
   done
+  return 1
+}
+
+# wait_for NAME CHECK LOG: up_within, or show the log and give up.
+wait_for() {
+  if up_within "$2"; then return 0; fi
   echo "pcp.sh: $1 did not come up within 15 s; last lines of $3:" >&2
   tail -n 20 "$3" >&2 || true
-  echo "pcp.sh: if port $PMPROXY_PORT is still held by an earlier pmproxy, wait ~40 s and retry" >&2
   exit 1
 }
 
 start() {
+  local started_pmcd=0
   if [ ! -x "$BIN/pmcd" ] || [ ! -x "$BIN/pmproxy" ]; then
     echo "pcp.sh: PCP is not installed; run: SYSTEMD_OFFLINE=1 apt-get install -y pcp" >&2
     exit 1
@@ -48,17 +55,34 @@ start() {
     fi
     (cd /var/log/pcp/pmcd && "$BIN/pmcd" -A -i 127.0.0.1 -x /tmp/pmcd-fatal.txt)
     wait_for pmcd pmcd_up /var/log/pcp/pmcd/pmcd.log
+    started_pmcd=1
     echo pmcd
   fi
   if ! pmproxy_up; then
     if port_open; then
       echo "pcp.sh: port $PMPROXY_PORT is taken by something that is not the pmproxy of $RUN/pmproxy.pid" \
         "(a vigil started with its default port?); see 'ss -ltnp' and stop it" >&2
+      [ "$started_pmcd" = 1 ] && stop pmcd
       exit 1
     fi
-    (cd /var/log/pcp/pmproxy && "$BIN/pmproxy" -A -i 127.0.0.1 -x /tmp/pmproxy-fatal.txt)
-    wait_for pmproxy pmproxy_up /var/log/pcp/pmproxy/pmproxy.log
-    echo pmproxy
+    # pmproxy binds without SO_REUSEADDR: a closed connection in TIME_WAIT that had 44322 as its
+    # ephemeral local port (any client on this host may draw it) makes bind fail for up to 60 s,
+    # and pmproxy then runs on without its HTTP port. Stop that one and try again.
+    local attempt
+    for attempt in 1 2 3 4; do
+      (cd /var/log/pcp/pmproxy && "$BIN/pmproxy" -A -i 127.0.0.1 -x /tmp/pmproxy-fatal.txt)
+      if up_within pmproxy_up; then
+        echo pmproxy
+        return 0
+      fi
+      stop pmproxy
+      echo "pcp.sh: pmproxy could not listen on $PMPROXY_PORT (attempt $attempt; a TIME_WAIT connection may hold it); retrying in 20 s" >&2
+      sleep 20
+    done
+    echo "pcp.sh: pmproxy did not come up; last lines of /var/log/pcp/pmproxy/pmproxy.log:" >&2
+    tail -n 20 /var/log/pcp/pmproxy/pmproxy.log >&2 || true
+    [ "$started_pmcd" = 1 ] && stop pmcd
+    exit 1
   fi
 }
 
