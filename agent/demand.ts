@@ -18,6 +18,8 @@ import type { MetricTable } from './metrics/table.js';
 export class Demand {
   private readonly held = new Map<object, readonly string[]>();
   private readonly asked = new Map<string, number>();
+  /** `options.kept` expanded once: its metrics are all declared before the Demand is made. */
+  private readonly kept: readonly string[];
   private wanted = new Set<string>();
   private dirty = true;
   /** Bumped whenever the wanted set changes; collectors cache decisions per generation. */
@@ -33,7 +35,9 @@ export class Demand {
       operands?: ReadonlyMap<string, readonly string[]>;
       ttlMs?: number;
     },
-  ) {}
+  ) {
+    this.kept = this.expand(options.kept);
+  }
 
   get all(): boolean {
     return this.options.all;
@@ -68,7 +72,6 @@ export class Demand {
   ask(names: readonly string[], now = performance.now()): boolean {
     const fresh = this.changes(this.expand(names));
     for (const name of names) this.asked.set(name, now);
-    if (fresh) this.dirty = true;
     return fresh;
   }
 
@@ -104,7 +107,7 @@ export class Demand {
   private refresh(): void {
     if (!this.dirty) return;
     this.dirty = false;
-    const next = new Set(this.expand(this.options.kept));
+    const next = new Set(this.kept);
     for (const names of this.held.values()) for (const n of names) next.add(n);
     for (const n of this.expand([...this.asked.keys()])) next.add(n);
     if (next.size !== this.wanted.size || [...next].some((n) => !this.wanted.has(n))) this.gen++;

@@ -197,11 +197,11 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
       return;
     }
     const demand = this.demand;
+    const wants = demand && !demand.all ? (metric: string) => demand.wants(metric) : undefined;
     // Files often hold more than was asked for (memory.stat has 50 lines): keep only what is wanted.
-    const keep = demand && !demand.all && !collector.always ? (metric: string) => demand.wants(metric) : undefined;
-    const buffer = new CollectorBuffer(this.table, now, keep);
+    const buffer = new CollectorBuffer(this.table, now, collector.always ? undefined : wants);
     const ctx: CollectContext = {
-      wants: demand && !demand.all ? (metric) => demand.wants(metric) : () => true,
+      wants: wants ?? (() => true),
       unreadable: (key, error) => {
         h.unreadable++;
         if (this.loggedUnreadable.has(key)) return;

@@ -171,15 +171,6 @@ const VIRTUAL =
   /^(lo|bond[0-9]+|team[0-9]+|tun[0-9]+|virbr[0-9]+|virbr[0-9]+-nic|cni[0-9]+|cni-podman[0-9]+|docker[0-9]+|veth[0-9]+|face)$/;
 
 /**
- * Writes every network.* metric (and hinv.ninterface) of one network namespace.
- *
- * @param netDir the namespace's procfs net directory: `<procfs>/net` for the host's,
- *   `<procfs>/<pid>/net` for a container's (any pid inside its network namespace).
- * @param classNetDir `/sys/class/net` as seen from that namespace, for link state (mtu,
- *   speed, duplex, up, running); omit it when no such view exists, and those metrics are
- *   left without values.
- */
-/**
  * Socket counts per TCP state cost the kernel a walk of its whole socket hash table for each of
  * /proc/net/tcp and tcp6, however few sockets there are: 4 ms each on this 24 GiB VM, more than
  * every other host file together. They are read at most every TCP_STATES_MS per namespace and
@@ -189,21 +180,32 @@ const VIRTUAL =
 export const TCP_STATES_MS = 5000;
 
 class TcpStateCache {
-  private readonly read_ = new Map<string, { at: number; states: ReturnType<typeof parseTcpStates> | undefined }>();
+  private readonly entries = new Map<string, { at: number; states: ReturnType<typeof parseTcpStates> | undefined }>();
 
   read(path: string, ctx: CollectContext, now = performance.now()): ReturnType<typeof parseTcpStates> | undefined {
-    const cached = this.read_.get(path);
+    const cached = this.entries.get(path);
     if (cached && now - cached.at < TCP_STATES_MS) return cached.states;
     const states = readParsed(path, parseTcpStates, ctx);
-    this.read_.set(path, { at: now, states });
+    this.entries.set(path, { at: now, states });
     // Namespaces of containers that are gone: forget them.
-    for (const [key, entry] of this.read_) if (now - entry.at > 12 * TCP_STATES_MS) this.read_.delete(key);
+    for (const [key, entry] of this.entries) if (now - entry.at > 12 * TCP_STATES_MS) this.entries.delete(key);
     return states;
   }
 }
 
 const tcpStates = new TcpStateCache();
 
+/**
+ * Writes every network.* metric (and hinv.ninterface) of one network namespace.
+ *
+ * @param netDir the namespace's procfs net directory: `<procfs>/net` for the host's,
+ *   `<procfs>/<pid>/net` for a container's (any pid inside its network namespace).
+ * @param classNetDir `/sys/class/net` as seen from that namespace, for link state (mtu,
+ *   speed, duplex, up, running); omit it when no such view exists, and those metrics are
+ *   left without values.
+ * @param prefix what the caller puts before the names it keeps (`containers.`), so that only
+ *   files with a wanted metric are read.
+ */
 export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectContext, classNetDir?: string, prefix = ''): void {
   // Only files with a wanted metric are read (five sysfs files per interface, the TCP tables).
   const wanted = (names: readonly string[]): boolean => names.some((name) => ctx.wants(prefix + name));
@@ -233,22 +235,24 @@ export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectCo
       if (value !== undefined) out.put(`${prefix}.${leaf}`, BigInt.asUintN(64, value));
     }
   }
-  for (const [file, metrics] of [['tcp', TCPCONN], ['tcp6', TCPCONN6]] as const) {
+  for (const [file, family, metrics] of TCP_FILES) {
     if (!wanted(metrics)) continue;
     const states = tcpStates.read(`${netDir}/${file}`, ctx);
     if (!states) continue;
-    for (const [state, count] of Object.entries(states)) out.put(`${file === 'tcp' ? 'network.tcpconn' : 'network.tcpconn6'}.${state}`, count);
+    for (const [state, count] of Object.entries(states)) out.put(`${family}.${state}`, count);
   }
 }
 
-const namesUnder = (prefix: string): string[] => networkFamily.metrics.map((m) => m.name).filter((n) => n.startsWith(prefix));
+const NAMES = networkFamily.metrics.map((m) => m.name);
+const namesUnder = (prefix: string): string[] => NAMES.filter((n) => n.startsWith(prefix));
 const LINK_STATE = ['up', 'running', 'mtu', 'duplex', 'speed', 'baudrate'].map((leaf) => `network.interface.${leaf}`);
-const TCPCONN = namesUnder('network.tcpconn.');
-const TCPCONN6 = namesUnder('network.tcpconn6.');
-const FROM_FILE = {
-  snmp: SNMP_SECTIONS.filter((s) => s.file === 'snmp').flatMap((s) => Object.keys(s.columns).map((leaf) => `${s.prefix}.${leaf}`)),
-  netstat: SNMP_SECTIONS.filter((s) => s.file === 'netstat').flatMap((s) => Object.keys(s.columns).map((leaf) => `${s.prefix}.${leaf}`)),
-};
+const namesFrom = (file: 'snmp' | 'netstat'): string[] =>
+  SNMP_SECTIONS.filter((s) => s.file === file).flatMap((s) => Object.keys(s.columns).map((leaf) => `${s.prefix}.${leaf}`));
+const FROM_FILE = { snmp: namesFrom('snmp'), netstat: namesFrom('netstat') };
+const TCP_FILES = [
+  ['tcp', 'network.tcpconn', namesUnder('network.tcpconn.')],
+  ['tcp6', 'network.tcpconn6', namesUnder('network.tcpconn6.')],
+] as const;
 
 export function networkCollector(roots: Roots): Collector {
   return {

@@ -59,9 +59,9 @@ export class CollectorBuffer implements SampleWriter {
   ) {}
 
   put(metric: string, value: Value, instance?: string): void {
-    if (this.keep && !this.keep(metric)) return;
     const desc = this.table.metric(metric);
     if (!desc) throw new Error(`collector wrote undeclared metric ${metric}`);
+    if (this.keep && !this.keep(metric)) return;
     let id = SINGULAR;
     if (desc.indom !== null) {
       if (instance === undefined) throw new Error(`${metric} needs an instance name`);
