@@ -58,9 +58,9 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     async ask(names) {
       if (demand.ask(names)) await sampler.fresh();
     },
-    hold(owner, names) {
-      if (demand.hold(owner, names)) sampler.soon();
-    },
+    // New metrics a subscription holds arrive with the next regular pass: an extra pass now
+    // would put one short, noisy interval into every subscriber's rates.
+    hold: (owner, names) => void demand.hold(owner, names),
     release: (owner) => demand.release(owner),
   };
   sampler.on('sample', (sample) => history.record(sample));

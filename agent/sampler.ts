@@ -49,6 +49,8 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
   private timer?: NodeJS.Timeout;
   private current?: Sample;
   private pending?: Promise<Sample>;
+  /** When the latest pass started (performance.now()). */
+  private startedAt = -Infinity;
   /** Instance names unseen this long are forgotten (their ids are never reused). */
   private readonly instanceRetentionMs: number;
   private readonly collectorDeadlineMs: number;
@@ -95,12 +97,8 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
 
   start(): void {
     if (this.timer) return;
-    const tick = (): void => {
-      this.sampleNow().catch((error) => log.error('sampling pass failed; the agent keeps the previous sample', { error }));
-    };
-    tick();
-    this.timer = setInterval(tick, this.intervalMs);
-    this.timer.unref?.();
+    this.sampleNow().catch((error) => log.error('sampling pass failed; the agent keeps the previous sample', { error }));
+    this.schedule();
   }
 
   stop(): void {
@@ -108,14 +106,32 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
     this.timer = undefined;
   }
 
-  /** A sample from a pass that starts after this call (so it sees demand added just before). */
-  fresh(): Promise<Sample> {
-    return this.pending ? this.pending.then(() => this.sampleNow(), () => this.sampleNow()) : this.sampleNow();
+  /** (Re)starts the interval timer, so the next regular pass is one interval from now. */
+  private schedule(): void {
+    clearInterval(this.timer);
+    const tick = (): void => {
+      this.sampleNow().catch((error) => log.error('sampling pass failed; the agent keeps the previous sample', { error }));
+    };
+    this.timer = setInterval(tick, this.intervalMs);
+    this.timer.unref?.();
   }
 
-  /** Starts a pass soon unless one is running: new demand shows up without waiting for the interval. */
-  soon(): void {
-    if (this.timer && !this.pending) setImmediate(() => this.fresh().catch(() => undefined));
+  /**
+   * A sample from a pass that starts after this call, so it sees demand added just before (the
+   * first REST fetch of a metric nobody collected). Such a pass comes off the regular cadence:
+   * it starts no sooner than half an interval after the previous one, because a rate over a few
+   * milliseconds is mostly noise (a CFS-throttled task runs its whole quota in bursts), and the
+   * timer restarts from it so the samples after it are one interval apart again.
+   */
+  async fresh(): Promise<Sample> {
+    const asked = performance.now();
+    if (this.pending) await this.pending.catch(() => undefined);
+    const wait = this.startedAt + this.intervalMs / 2 - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    // A regular pass that started meanwhile already includes the new demand.
+    if (this.startedAt >= asked) return this.pending ?? this.current ?? this.sampleNow();
+    if (this.timer) this.schedule();
+    return this.sampleNow();
   }
 
   sampleNow(): Promise<Sample> {
@@ -126,6 +142,7 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
 
   private async pass(): Promise<Sample> {
     const started = performance.now();
+    this.startedAt = started;
     const now = performance.timeOrigin + started;
     const sample = new Sample(now);
     const deadline = this.collectorDeadlineMs;

@@ -86,7 +86,15 @@ describe('AgentConnection against a real agent', { timeout: 120_000 }, () => {
     });
     assert.equal(row.kind, 'cgroup');
     assert.equal(row.cpuLimit, 0.3, 'quota 30 ms per 100 ms');
-    assert.ok(row.cpu > 0.15 && row.cpu < 0.4, `a burner under a 0.3-core quota uses ${row.cpu} cores`);
+    // CFS runs the quota in bursts, so one interval's rate is off by up to a burst (and an
+    // off-cadence pass for a REST ask makes one interval shorter): judge the median of three.
+    const cpu: number[] = [];
+    for (let n = store.length; cpu.length < 3; n++) {
+      await until(`sample ${n + 1}`, () => store.length > n);
+      cpu.push(containerRows(store, conn!.url, conn!.hostname, true).find((x) => x.cgroup === cgroup!.path)?.cpu ?? NaN);
+    }
+    const median = cpu.sort((a, b) => a - b)[1];
+    assert.ok(median > 0.15 && median < 0.4, `a burner under a 0.3-core quota uses ${cpu.join(', ')} cores`);
     assert.ok(row.throttled > 0.5, `throttled in ${row.throttled * 100} % of periods`);
     assert.equal(row.tasks, 1, `pid ${burner.pid} alone`);
   });
