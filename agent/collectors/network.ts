@@ -5,7 +5,8 @@ import { parseSnmp } from '../parsers/snmp.js';
 import { parseTcpStates } from '../parsers/tcpconn.js';
 import type { SampleWriter } from '../store/sample.js';
 import { readParsed } from './procfs.js';
-import { readOptional } from './read.js';
+import { log } from '../log.js';
+import { readOptional, readOptionalAsync } from './read.js';
 import type { CollectContext, Collector, Roots } from './types.js';
 
 /**
@@ -179,17 +180,44 @@ const VIRTUAL =
  */
 export const TCP_STATES_MS = 5000;
 
-class TcpStateCache {
-  private readonly entries = new Map<string, { at: number; states: ReturnType<typeof parseTcpStates> | undefined }>();
+type TcpStates = ReturnType<typeof parseTcpStates>;
 
-  read(path: string, ctx: CollectContext, now = performance.now()): ReturnType<typeof parseTcpStates> | undefined {
+/**
+ * The latest TCP state counts per table. The first read of a table is synchronous, so the first
+ * sample has them; after that a table older than TCP_STATES_MS is read again in the background,
+ * off the event loop (those milliseconds of kernel time would otherwise stall every API request
+ * due meanwhile), and a pass serves the counts it has until the new ones are in.
+ */
+export class TcpStateCache {
+  private readonly entries = new Map<string, { at: number; states: TcpStates | undefined; refreshing: boolean }>();
+
+  read(path: string, ctx: CollectContext, now = performance.now()): TcpStates | undefined {
     const cached = this.entries.get(path);
-    if (cached && now - cached.at < TCP_STATES_MS) return cached.states;
-    const states = readParsed(path, parseTcpStates, ctx);
-    this.entries.set(path, { at: now, states });
+    if (cached === undefined) {
+      const states = readParsed(path, parseTcpStates, ctx);
+      this.entries.set(path, { at: now, states, refreshing: false });
+      return states;
+    }
+    if (now - cached.at >= TCP_STATES_MS && !cached.refreshing) {
+      cached.refreshing = true;
+      void this.refresh(path, cached, ctx);
+    }
     // Namespaces of containers that are gone: forget them.
     for (const [key, entry] of this.entries) if (now - entry.at > 12 * TCP_STATES_MS) this.entries.delete(key);
-    return states;
+    return cached.states;
+  }
+
+  private async refresh(path: string, entry: { at: number; states: TcpStates | undefined; refreshing: boolean }, ctx: CollectContext): Promise<void> {
+    try {
+      const text = await readOptionalAsync(path, ctx);
+      entry.states = text === undefined ? undefined : parseTcpStates(text);
+    } catch (error) {
+      entry.states = undefined;
+      log.warn('TCP state counts could not be read; network.tcpconn.* have no values until a later read works', { path, error });
+    } finally {
+      entry.at = performance.now();
+      entry.refreshing = false;
+    }
   }
 }
 

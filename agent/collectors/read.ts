@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync, readdirSync, readlinkSync, type Dirent } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { CollectContext } from './types.js';
 
 /**
@@ -58,6 +59,20 @@ export function readOptional(path: string, ctx?: CollectContext, seqFile = false
 }
 
 const readSeqFile = (path: string): string => readText(path, true);
+
+/**
+ * readOptional off the main thread (libuv's thread pool reads the file), for the rare file whose
+ * read costs the kernel milliseconds (/proc/net/tcp): the event loop serves requests meanwhile.
+ */
+export async function readOptionalAsync(path: string, ctx?: CollectContext): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    return tolerant(path, ctx, () => {
+      throw error;
+    });
+  }
+}
 
 /** Directory entries, or [] when the directory vanished. */
 export function listDir(path: string, ctx?: CollectContext): string[] {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCollectors } from '../../agent/collectors/index.js';
-import { TCP_STATES_MS, collectNetwork, networkCollector } from '../../agent/collectors/network.js';
+import { TCP_STATES_MS, TcpStateCache, collectNetwork, networkCollector } from '../../agent/collectors/network.js';
 import type { CollectContext, Collector, Roots } from '../../agent/collectors/types.js';
 import { networkFamily } from '../../agent/metrics/network.js';
 import { MetricTable } from '../../agent/metrics/table.js';
@@ -233,6 +233,30 @@ test('kernel.uname.distro comes from the release file under the host root (Roots
   const pass = await collectOnce([kernel!]);
   assert.equal(pass.values.get('kernel.uname.distro\t'), 'Debian 13.1');
   assert.equal(pass.values.get('kernel.uname.nodename\t'), readFileSync(join(FIXTURE, 'proc/sys/kernel/hostname'), 'utf8').trim());
+});
+
+test('stale TCP state counts are read again in the background: passes serve the old counts until the new ones are in', async () => {
+  const root = mkdtempSync(`${tmpdir()}/vigil-tcp-`);
+  try {
+    cpSync(`${FIXTURE}/proc/net/tcp`, `${root}/tcp`);
+    const cache = new TcpStateCache();
+    const ctx = { unreadable: () => undefined, wants: () => true } as unknown as Parameters<TcpStateCache['read']>[1];
+    const before = cache.read(`${root}/tcp`, ctx, 0)!.listen;
+    const tcp = readFileSync(`${root}/tcp`, 'utf8').split('\n');
+    writeFileSync(`${root}/tcp`, [...tcp.slice(0, 2), tcp[1]!.replace(/^(\s*)\d+:/, '$1999:'), ...tcp.slice(2)].join('\n'));
+    assert.equal(cache.read(`${root}/tcp`, ctx, TCP_STATES_MS - 1)!.listen, before, 'fresh enough: not read');
+    // Stale: this pass still gets the old counts (the read is under way, off the event loop)...
+    assert.equal(cache.read(`${root}/tcp`, ctx, TCP_STATES_MS)!.listen, before, 'a stale table does not block the pass');
+    // ...and a later pass the new ones.
+    let after = before;
+    for (let i = 0; i < 100 && after === before; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      after = cache.read(`${root}/tcp`, ctx, TCP_STATES_MS + 1)!.listen;
+    }
+    assert.equal(after, before + 1, 'the background read brought the new listening socket');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test('TCP state counts are read at most every TCP_STATES_MS; the other network files every pass', async () => {
