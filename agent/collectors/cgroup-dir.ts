@@ -56,9 +56,9 @@ export class CgroupDir {
     return value;
   }
 
-  /** A `key value` per line file (`memory.stat`, `cpu.stat`). */
-  keyed(file: string): Map<string, bigint> | undefined {
-    return this.parse(file, parseFlatKeyed);
+  /** A `key value` per line file (`memory.stat`, `cpu.stat`); with `only`, just those keys. */
+  keyed(file: string, only?: ReadonlySet<string>): Map<string, bigint> | undefined {
+    return this.parse(file, (text) => parseFlatKeyed(text, only));
   }
 }
 

@@ -86,8 +86,25 @@ function statValue(stat: ReadonlyMap<string, bigint>, candidate: string): bigint
   return a === undefined || b === undefined ? undefined : a + b;
 }
 
+/**
+ * What a pass needs from memory.stat: the MEMORY_STAT rows of wanted metrics, and the lines they
+ * and the working set read. memory.stat has 40 to 70 lines and the console wants one of them
+ * (the working set's inactive file cache), so the others are not parsed.
+ */
+export interface MemoryStatPlan {
+  rows: typeof MEMORY_STAT;
+  lines: ReadonlySet<string>;
+}
+
+export function memoryStatPlan(wants: (metric: string) => boolean): MemoryStatPlan {
+  const rows = MEMORY_STAT.filter(([metric]) => wants(metric));
+  const lines = new Set(rows.flatMap(([, ...candidates]) => candidates.flatMap((c) => c.split('+'))));
+  if (wants('cgroup.memory.working_set')) lines.add('total_inactive_file').add('inactive_file');
+  return { rows, lines };
+}
+
 function putMemoryStat(dir: CgroupDir, sink: CgroupSink, stat: ReadonlyMap<string, bigint>): void {
-  for (const [metric, ...candidates] of MEMORY_STAT) {
+  for (const [metric, ...candidates] of sink.memoryStat.rows) {
     for (const candidate of candidates) {
       const value = statValue(stat, candidate);
       if (value === undefined) continue;
@@ -103,11 +120,22 @@ function workingSet(usage: bigint | undefined, inactiveFile: bigint | undefined)
   return usage > inactiveFile ? usage - inactiveFile : 0n;
 }
 
+/**
+ * The lines of memory.stat this pass needs; undefined when the cgroup has no such file. When no
+ * line is needed the file is not read, yet an empty map still says the controller is there (the
+ * cgroup2 root has no other memory file, and its id.container is served all the same).
+ */
+function memoryStatOf(dir: CgroupDir, sink: CgroupSink): Map<string, bigint> | undefined {
+  const { lines } = sink.memoryStat;
+  if (lines.size > 0) return dir.keyed('memory.stat', lines);
+  return dir.files.has('memory.stat') && dir.need('memory.stat') ? new Map() : undefined;
+}
+
 /** v1 memory controller. */
 export function memoryFromV1(dir: CgroupDir, sink: CgroupSink): void {
   const { out } = sink;
   const name = dir.name;
-  const stat = dir.keyed('memory.stat');
+  const stat = memoryStatOf(dir, sink);
   const usage = dir.integer('memory.usage_in_bytes');
   const limit = dir.integer('memory.limit_in_bytes');
   const failcnt = dir.integer('memory.failcnt');
@@ -157,7 +185,7 @@ const MEMORY_EVENTS: ReadonlyArray<readonly [key: string, metric: string]> = [
 export function memoryFromV2(dir: CgroupDir, sink: CgroupSink): void {
   const { out } = sink;
   const name = dir.name;
-  const stat = dir.keyed('memory.stat');
+  const stat = memoryStatOf(dir, sink);
   const current = dir.integer('memory.current');
   const max = dir.single('memory.max');
   const high = dir.single('memory.high');

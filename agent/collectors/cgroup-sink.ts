@@ -1,4 +1,5 @@
 import type { SampleWriter } from '../store/sample.js';
+import type { MemoryStatPlan } from './cgroup-memory.js';
 
 /** Where the cgroup readers put values, with the lookups they share within one pass. */
 export interface CgroupSink {
@@ -7,4 +8,6 @@ export interface CgroupSink {
   containerOf(cgroup: string): string;
   /** The block device name (`vda`) for `major:minor`, as per-device instance names use it. */
   deviceName(majorMinor: string): string;
+  /** The memory.stat lines this pass needs. */
+  memoryStat: MemoryStatPlan;
 }

@@ -6,7 +6,7 @@ import type { SampleWriter } from '../store/sample.js';
 import { cpuacctFromV1, cpuFromV2, cpuschedFromV1, cpusetFromV1, cpusetFromV2 } from './cgroup-cpu.js';
 import type { CgroupDir } from './cgroup-dir.js';
 import { blkioFromV1, blockDeviceNames, ioFromV2 } from './cgroup-io.js';
-import { hugetlbFrom, memoryFromV1, memoryFromV2 } from './cgroup-memory.js';
+import { hugetlbFrom, memoryFromV1, memoryFromV2, memoryStatPlan } from './cgroup-memory.js';
 import { netclassFromV1 } from './cgroup-netclass.js';
 import { pidsFrom } from './cgroup-pids.js';
 import { pressureFromV2 } from './cgroup-pressure.js';
@@ -89,6 +89,7 @@ export function cgroupCollector(roots: Roots): Collector {
           return id;
         },
         deviceName: blockDeviceNames(roots.sysfs, ctx),
+        memoryStat: memoryStatPlan(ctx.wants),
       };
 
       const hierarchies = distinctHierarchies(mounts);

@@ -41,7 +41,7 @@ const INTEGER = /^-?\d+$/;
  * `cpuacct.stat` and `memory.oom_control`. Lines whose value is not an integer are skipped:
  * they are not counters.
  */
-export function parseFlatKeyed(text: string): Map<string, bigint> {
+export function parseFlatKeyed(text: string, only?: ReadonlySet<string>): Map<string, bigint> {
   const values = new Map<string, bigint>();
   let start = 0;
   while (start < text.length) {
@@ -49,8 +49,11 @@ export function parseFlatKeyed(text: string): Map<string, bigint> {
     if (end < 0) end = text.length;
     const space = text.indexOf(' ', start);
     if (space > start && space < end) {
-      const value = text.slice(space + 1, end);
-      if (INTEGER.test(value)) values.set(text.slice(start, space), BigInt(value));
+      const key = text.slice(start, space);
+      if (only === undefined || only.has(key)) {
+        const value = text.slice(space + 1, end);
+        if (INTEGER.test(value)) values.set(key, BigInt(value));
+      }
     }
     start = end + 1;
   }
