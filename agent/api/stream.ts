@@ -5,6 +5,7 @@ import type { MetricTable } from '../metrics/table.js';
 import { log } from '../log.js';
 import type { Interest } from '../demand.js';
 import type { Sampler } from '../sampler.js';
+import { Slices } from '../slices.js';
 import type { History } from '../store/history.js';
 import type { Sample } from '../store/sample.js';
 import { historyPlugin } from './history.js';
@@ -28,6 +29,9 @@ export interface StreamOptions {
  * below it, messages over `limits.messageBytes` get an error message naming the limit.
  */
 const HARD_MAX_PAYLOAD = 1024 * 1024;
+
+/** Samples waiting to go out to stream clients while an earlier one still is. */
+const MAX_WAITING_SAMPLES = 4;
 
 /**
  * The live stream (docs/STREAM.md): one WebSocket per console at `/stream`, fed from the history
@@ -74,19 +78,46 @@ export async function streamPlugin(app: FastifyInstance, options: StreamOptions)
     });
   });
 
-  const onRecord = (sample: Sample, seq: number): void => {
-    if (connections.size === 0) return;
-    stats.timed(() => {
-      for (const connection of connections) {
-        try {
-          connection.deliver(sample, seq);
-        } catch (error) {
-          // A bug must cost this client, not the sampler or the other clients.
-          log.error('streaming a sample failed; closing that client (this is a bug in the agent)', { client: connection.name, error });
-          connection.close(1011, 'internal error; reconnect');
+  // Samples wait here while the previous one is still going out: a hundred clients take tens of
+  // milliseconds, so delivery gives the event loop a turn between clients (API requests due
+  // meanwhile wait for one client's messages, not all of them). Bounded: a host too busy to
+  // deliver one sample per interval drops the oldest waiting, and clients see a longer interval.
+  const waiting: Array<readonly [Sample, number]> = [];
+  let delivering = false;
+  let dropping = false;
+  const deliverOne = (connection: StreamConnection, sample: Sample, seq: number): void => {
+    try {
+      connection.deliver(sample, seq);
+    } catch (error) {
+      // A bug must cost this client, not the sampler or the other clients.
+      log.error('streaming a sample failed; closing that client (this is a bug in the agent)', { client: connection.name, error });
+      connection.close(1011, 'internal error; reconnect');
+    }
+  };
+  const drain = async (): Promise<void> => {
+    delivering = true;
+    try {
+      for (let next = waiting.shift(); next !== undefined; next = waiting.shift()) {
+        const [sample, seq] = next;
+        const slices = new Slices();
+        for (const connection of [...connections]) {
+          stats.timed(() => deliverOne(connection, sample, seq));
+          await slices.next();
         }
       }
-    });
+    } finally {
+      delivering = false;
+    }
+  };
+  const onRecord = (sample: Sample, seq: number): void => {
+    if (connections.size === 0) return;
+    waiting.push([sample, seq]);
+    if (waiting.length > MAX_WAITING_SAMPLES !== dropping) {
+      dropping = !dropping;
+      if (dropping) log.warn('stream clients get samples slower than they are taken; skipping the oldest (is the host short of CPU?)', { waiting: waiting.length });
+    }
+    if (dropping) waiting.splice(0, waiting.length - MAX_WAITING_SAMPLES);
+    if (!delivering) void drain();
   };
   history.on('record', onRecord);
   const pinger = setInterval(() => {

@@ -1,6 +1,7 @@
 import { parseFlatKeyed, parseSingle, type Limit } from '../parsers/cgroup-formats.js';
 import { cgroupInstanceName } from '../parsers/cgroup-path.js';
 import { listDirEntries, readOptional } from './read.js';
+import { Slices } from '../slices.js';
 import type { CollectContext } from './types.js';
 
 /** How a cgroup's interface file is read, with readOptional's error policy; see CgroupTree for a cheaper one. */
@@ -59,24 +60,6 @@ export class CgroupDir {
   /** A `key value` per line file (`memory.stat`, `cpu.stat`); with `only`, just those keys. */
   keyed(file: string, only?: ReadonlySet<string>): Map<string, bigint> | undefined {
     return this.parse(file, (text) => parseFlatKeyed(text, only));
-  }
-}
-
-/**
- * Work between yields to the event loop, so that a long walk does not stall the API: a request
- * that arrives mid-pass waits at most this long (pmproxy answers a fetch in under a
- * millisecond; a yield costs a few microseconds).
- */
-const SLICE_MS = 1;
-
-/** Gives the event loop a turn whenever the work since the last turn has taken SLICE_MS. */
-export class Slices {
-  private start = performance.now();
-
-  async next(): Promise<void> {
-    if (performance.now() - this.start <= SLICE_MS) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.start = performance.now();
   }
 }
 

@@ -1,5 +1,6 @@
 import { statSync, statfsSync } from 'node:fs';
-import { CgroupDir, Slices, walkCgroups, type CgroupFileReader } from './cgroup-dir.js';
+import { Slices } from '../slices.js';
+import { CgroupDir, walkCgroups, type CgroupFileReader } from './cgroup-dir.js';
 import { KeptFiles } from './kept-files.js';
 import type { CollectContext } from './types.js';
 
