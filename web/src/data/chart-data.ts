@@ -204,7 +204,7 @@ export class FrameBuilder {
         // Another host's clock: put its samples on this axis.
         const step = own.length > 1 ? (own[own.length - 1]! - own[0]!) / (own.length - 1) : 1000;
         scratch ??= new Float64Array(times.length);
-        values = alignTo(times, own, values, step / 2, scratch);
+        values = alignTo(times, own, values, step, scratch);
       }
       for (let i = 0; i < out.length; i++) {
         const v = values[i]!;

@@ -320,19 +320,40 @@ export const COLUMNS: Record<string, (r: ContainerRow) => number | string> = {
 /** One collator for every comparison: `localeCompare` sets one up per call, too slow for 1000-row sorts. */
 const collator = new Intl.Collator();
 
-/** Sorts by a column (`-cpu` descending); NaN (no data) sorts last either way; ties by name. */
+/**
+ * Collation rank of every name in the latest sort. Ties are broken by name, and most rows tie
+ * (idle containers all use 0 cores): ranking the names once, again only when a new one shows
+ * up, saves the thousands of collator calls a 1000-row sort would make every refresh.
+ */
+let nameRank = new Map<string, number>();
+
+function rankNames(rows: readonly ContainerRow[]): Map<string, number> {
+  if (rows.every((r) => nameRank.has(r.name))) return nameRank;
+  const names = [...new Set(rows.map((r) => r.name))].sort(collator.compare);
+  nameRank = new Map(names.map((name, i) => [name, i]));
+  return nameRank;
+}
+
+/** Sorts by a column (`-cpu` descending); NaN (no data) sorts last either way; ties by name. In place. */
 export function sortRows(rows: ContainerRow[], sort: string): ContainerRow[] {
   const desc = sort.startsWith('-');
-  const get = COLUMNS[desc ? sort.slice(1) : sort] ?? COLUMNS.cpu!;
-  return rows.sort((a, b) => {
-    const x = get(a);
-    const y = get(b);
+  const key = desc ? sort.slice(1) : sort;
+  const rank = rankNames(rows);
+  // Each row's values are read once, not once per comparison.
+  const names = rows.map((r) => rank.get(r.name)!);
+  const values = key === 'name' ? names : rows.map(COLUMNS[key] ?? COLUMNS.cpu!);
+  const order = rows.map((_, i) => i).sort((i, j) => {
+    const x = values[i]!;
+    const y = values[j]!;
     const xMissing = typeof x === 'number' && Number.isNaN(x);
     const yMissing = typeof y === 'number' && Number.isNaN(y);
     if (xMissing !== yMissing) return xMissing ? 1 : -1;
     const c = typeof x === 'number' && typeof y === 'number' ? x - y : collator.compare(String(x), String(y));
-    return (desc ? -c : c) || collator.compare(a.name, b.name);
+    return (desc ? -c : c) || names[i]! - names[j]!;
   });
+  const sorted = order.map((i) => rows[i]!);
+  for (let i = 0; i < sorted.length; i++) rows[i] = sorted[i]!;
+  return rows;
 }
 
 /**
