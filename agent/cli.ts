@@ -116,7 +116,7 @@ const GC_FLAGS: ReadonlyArray<[name: string, value: number]> = [
 
 /**
  * Applies GC_FLAGS, except where `node` was started with its own young-generation or growth
- * setting: `node --heap-growing-percent=100 --max-semi-space-size=16 dist/agent/cli.js`
+ * setting: `node --heap-growing-percent=0 --max-semi-space-size=16 dist/agent/cli.js`
  * restores V8's behaviour.
  */
 function tuneGarbageCollector(): void {
