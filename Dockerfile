@@ -36,5 +36,7 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 USER root
 EXPOSE 44322
+# The CLI sets the garbage collector for an agent itself (agent/cli.ts GC_FLAGS, docs/DEVELOPING.md
+# "Memory"); node flags put here would override them.
 ENTRYPOINT ["node", "/opt/vigil/dist/agent/cli.js"]
 CMD ["--procfs", "/host/proc", "--sysfs", "/host/sys"]

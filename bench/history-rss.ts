@@ -58,7 +58,7 @@ async function captured(work: () => Promise<void>): Promise<string[]> {
 }
 
 export async function historyBench(options: BenchOptions): Promise<ScenarioResult> {
-  // Long enough for the 190 samples a projection needs even when a loaded host allows ~1 pass per second.
+  // Long enough for the 250 samples a projection needs even when a loaded host allows ~1 pass per second.
   const windowS = options.quick ? 240 : 600;
   const cgroups = await BenchCgroups.create(1000);
   let agent: AgentProcess | undefined;
@@ -79,7 +79,9 @@ export async function historyBench(options: BenchOptions): Promise<ScenarioResul
     const samples = held(last);
     // Steady growth per value: from the first reading past the first sealed chunk to the last.
     const sealed = readings.find((r) => held(r) >= CHUNK + 10);
-    const growth = sealed && held(last) - held(sealed) >= 60 ? (last.bytes - sealed.bytes) / (last.values - sealed.values) : NaN;
+    // Over a whole chunk at least: open runs keep their buffers from one chunk to the next, so
+    // the size steps at each seal rather than growing with every sample.
+    const growth = sealed && held(last) - held(sealed) >= CHUNK ? (last.bytes - sealed.bytes) / (last.values - sealed.values) : NaN;
     const projected = samples < TARGET_SAMPLES;
     const bytesAt900 = projected ? last.bytes + (TARGET_SAMPLES - samples) * last.series * growth : last.bytes;
     const rssAt900 = last.rss + (bytesAt900 - last.bytes);
@@ -113,7 +115,7 @@ export async function historyBench(options: BenchOptions): Promise<ScenarioResul
     '',
     `- series ${figures.series}, values ${figures.values}, samples held ${figures.samplesHeld} after ${figures.seconds} s; chunks evicted for memory (\`--history-memory\`, default 64 MiB): ${figures.evictedChunks}`,
     `- ${figures.bytesPerValueNow} bytes per value held now; once the first chunk of ${CHUNK} samples was sealed, the history grew by ${figures.growthBytesPerValue} bytes per value`,
-    `- **${figures.bytesPerValueAt900} bytes per stored value at 900 samples** (compressed values and times plus object overhead)${figures.projected ? ' (projected: bytes now + missing values × growth per value; NaN when fewer than 190 samples were taken, too few to see the steady growth)' : ''}`,
+    `- **${figures.bytesPerValueAt900} bytes per stored value at 900 samples** (compressed values and times plus object overhead)${figures.projected ? ' (projected: bytes now + missing values × growth per value; NaN when fewer than 250 samples were taken, too few to see the steady growth)' : ''}`,
     `- agent RSS ${figures.rssMiB} MiB at ${figures.samplesHeld} samples; at 900 samples: **${figures.rssAt900SamplesMiB} MiB**${figures.projected ? ' (projected: RSS now + the history bytes still to come; the agent could not take 900 passes of 1000 cgroups in the window)' : ''}`,
     ...(fromF.length ? ['', '`bench/history.ts` (runHistoryBench, all collectors on this host, 100 ms):', '', '```', ...fromF, '```'] : []),
   ].join('\n');

@@ -61,6 +61,12 @@ export class BitWriter {
     for (const byte of bytes) this.write(byte, 8);
   }
 
+  /** Forgets what was written, keeping the buffer (and its size) for the next stream. */
+  reset(): void {
+    this.buffer.fill(0, 0, (this.bits + 7) >>> 3);
+    this.bits = 0;
+  }
+
   /** The bytes written so far, without copying (valid until the next write). */
   view(): Uint8Array {
     return this.buffer.subarray(0, (this.bits + 7) >>> 3);

@@ -41,6 +41,8 @@ export interface ValueEncoder {
   append(value: Value): void;
   /** The series had no value in the next `samples` samples (not before the first value). */
   skip(samples: number): void;
+  /** Empties the run to start another one of the same codec, keeping the writer's buffer. */
+  reset(): void;
 }
 
 export function createEncoder(codec: Codec, writer = new BitWriter()): ValueEncoder {
@@ -130,16 +132,28 @@ const unzigzagBig = (z: bigint): bigint => ((z & 1n) === 0n ? z >> 1n : -((z + 1
 const zigzag = (n: number): number => (n >= 0 ? n * 2 : -n * 2 - 1);
 const zigzagBig = (n: bigint): bigint => (n >= 0n ? n << 1n : ((-n) << 1n) - 1n);
 
-const SMALL_BIG = 1n << 31n;
+const SMALL = 2 ** 31;
+
+/** Deltas of u64 values within this are kept as numbers: exact, and no bigint held between samples. */
+const DELTA_LIMIT = 2n ** 52n;
 
 class IntEncoder implements ValueEncoder {
   readonly codec = 'int';
   count = 0;
   skipped = 0;
   private previous: number | bigint = 0;
+  /** The previous delta; a number unless a u64 series jumped by 2^52 or more. */
   private delta: number | bigint = 0;
 
   constructor(readonly writer: BitWriter) {}
+
+  reset(): void {
+    this.writer.reset();
+    this.count = 0;
+    this.skipped = 0;
+    this.previous = 0;
+    this.delta = 0;
+  }
 
   accepts(value: Value): boolean {
     if (this.count === 0) return typeof value === 'bigint' || (typeof value === 'number' && isSmallInteger(value));
@@ -172,14 +186,16 @@ class IntEncoder implements ValueEncoder {
 
   private appendBig(value: bigint): void {
     if (this.count === 0) {
-      this.delta = 0n;
+      this.delta = 0;
       writeUnsignedBig(this.writer, zigzagBig(value));
     } else {
-      const delta = value - (this.previous as bigint);
-      const dod = delta - (this.delta as bigint);
-      // Most delta-of-deltas are small: do the zigzag in doubles, which is much cheaper.
-      if (dod < SMALL_BIG && dod > -SMALL_BIG) writeUnsigned(this.writer, zigzag(Number(dod)));
-      else writeUnsignedBig(this.writer, zigzagBig(dod));
+      const big = value - (this.previous as bigint);
+      const delta = big < DELTA_LIMIT && big > -DELTA_LIMIT ? Number(big) : big;
+      // Most delta-of-deltas are small: do them in doubles, which is much cheaper. Both deltas
+      // are below 2^52 there, so their difference is exact.
+      const dod = typeof delta === 'number' && typeof this.delta === 'number' ? delta - this.delta : BigInt(delta) - BigInt(this.delta);
+      if (typeof dod === 'number' && dod < SMALL && dod > -SMALL) writeUnsigned(this.writer, zigzag(dod));
+      else writeUnsignedBig(this.writer, zigzagBig(BigInt(dod)));
       this.delta = delta;
     }
     this.previous = value;
@@ -253,6 +269,16 @@ class FloatEncoder implements ValueEncoder {
   private trailing = 0;
 
   constructor(readonly writer: BitWriter) {}
+
+  reset(): void {
+    this.writer.reset();
+    this.count = 0;
+    this.skipped = 0;
+    this.hi = 0;
+    this.lo = 0;
+    this.leading = -1;
+    this.trailing = 0;
+  }
 
   accepts(value: Value): boolean {
     return typeof value === 'number';
@@ -357,6 +383,13 @@ class TextEncoderRun implements ValueEncoder {
   private previous: string | undefined;
 
   constructor(readonly writer: BitWriter) {}
+
+  reset(): void {
+    this.writer.reset();
+    this.count = 0;
+    this.skipped = 0;
+    this.previous = undefined;
+  }
 
   accepts(value: Value): boolean {
     return typeof value === 'string';

@@ -91,6 +91,8 @@ interface Series {
   /**
    * The run being written in the open chunk, from `start`; `missing` counts the samples since
    * its last value. They are written as a gap only if the series comes back in this chunk.
+   * Sealing a chunk empties the run (count 0) for the next chunk rather than dropping it, so
+   * that a series reuses one encoder and buffer for its whole life instead of garbage per chunk.
    */
   open: { start: number; encoder: ValueEncoder; missing: number } | undefined;
   lastSeq: number;
@@ -220,12 +222,13 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     chunk.times.append(BigInt(Math.round(sample.time * 1000)));
     this.latestTime = time;
 
-    for (const [metric, values] of sample.values) {
+    // forEach rather than for…of: no [key, value] array per value, tens of thousands per pass.
+    sample.values.forEach((values, metric) => {
       const desc = this.table.metric(metric);
-      if (!desc) continue;
+      if (!desc) return;
       let instances = this.byMetric.get(metric);
       if (!instances) this.byMetric.set(metric, (instances = new Map()));
-      for (const [instance, value] of values) {
+      values.forEach((value, instance) => {
         let series = instances.get(instance);
         if (!series) {
           const name = desc.indom === null ? undefined : sample.instanceName(desc.indom, instance);
@@ -234,15 +237,16 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
           this.byId.set(series.id, series);
         }
         this.append(series, seq, value);
-      }
-    }
+      });
+    });
 
     // A series missing from this sample keeps its run open until the chunk ends: if it comes
     // back (a collector late for a pass), the gap costs a few bits instead of a fresh run.
     let openBytes = 0;
     for (const series of this.openSeries) {
-      if (series.lastSeq !== seq) series.open!.missing++;
-      openBytes += series.open!.encoder.writer.capacity + RUN_OVERHEAD;
+      const run = series.open!;
+      if (series.lastSeq !== seq && run.encoder.count > 0) run.missing++;
+      openBytes += run.encoder.writer.capacity + RUN_OVERHEAD;
     }
     this.openBytes = openBytes;
 
@@ -254,6 +258,14 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
   private append(series: Series, seq: number, value: Value): void {
     series.lastSeq = seq;
     const run = series.open;
+    if (run && run.encoder.count === 0) {
+      // Emptied when the previous chunk was sealed: a run starts here, in the codec this value wants.
+      const codec = codecFor(value);
+      if (run.encoder.codec !== codec) run.encoder = createEncoder(codec);
+      run.start = seq;
+      run.encoder.append(value);
+      return;
+    }
     if (run && run.encoder.accepts(value)) {
       if (run.missing > 0) run.encoder.skip(run.missing);
       run.missing = 0;
@@ -284,19 +296,37 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     this.openSeries.delete(series);
   }
 
-  /** Packs the open chunk into a sealed one and starts the next. */
+  /**
+   * Packs the open chunk into a sealed one and starts the next. Open runs are copied straight
+   * from their encoders, which are then emptied for the next chunk; a series that had no value
+   * in this whole chunk lets its encoder go.
+   */
   private seal(): void {
     const chunk = this.chunk;
-    for (const series of this.openSeries) this.finishRun(series);
-    const ids = [...chunk.finished.keys()].sort((a, b) => a - b);
+    const ids = [...chunk.finished.keys()];
+    for (const series of this.openSeries) {
+      if (series.open!.encoder.count === 0) {
+        series.open = undefined;
+        this.openSeries.delete(series);
+      } else if (!chunk.finished.has(series.id)) {
+        ids.push(series.id);
+      }
+    }
+    ids.sort((a, b) => a - b);
     let runCount = 0;
     let dataLength = 0;
     let values = 0;
     for (const id of ids) {
-      for (const run of chunk.finished.get(id)!) {
+      for (const run of chunk.finished.get(id) ?? []) {
         runCount++;
         dataLength += run.bytes.length;
         values += run.values;
+      }
+      const open = this.byId.get(id)!.open;
+      if (open) {
+        runCount++;
+        dataLength += open.encoder.writer.view().length;
+        values += open.encoder.count - open.encoder.skipped;
       }
     }
     const series = new Uint32Array(runCount);
@@ -307,18 +337,27 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     const data = new Uint8Array(dataLength);
     let r = 0;
     let offset = 0;
+    const pack = (id: number, run: Omit<FinishedRun, 'values'>): void => {
+      series[r] = id;
+      starts[r] = run.start - chunk.firstSeq;
+      counts[r] = run.count;
+      codecs[r] = CODECS.indexOf(run.codec);
+      offsets[r] = offset;
+      data.set(run.bytes, offset);
+      offset += run.bytes.length;
+      r++;
+    };
     for (const id of ids) {
-      this.byId.get(id)!.sealedRuns += chunk.finished.get(id)!.length;
-      for (const run of chunk.finished.get(id)!) {
-        series[r] = id;
-        starts[r] = run.start - chunk.firstSeq;
-        counts[r] = run.count;
-        codecs[r] = CODECS.indexOf(run.codec);
-        offsets[r] = offset;
-        data.set(run.bytes, offset);
-        offset += run.bytes.length;
-        r++;
+      const owner = this.byId.get(id)!;
+      const first = r;
+      for (const run of chunk.finished.get(id) ?? []) pack(id, run);
+      const open = owner.open;
+      if (open) {
+        pack(id, { start: open.start, count: open.encoder.count, codec: open.encoder.codec, bytes: open.encoder.writer.view() });
+        open.encoder.reset();
+        open.missing = 0;
       }
+      owner.sealedRuns += r - first;
     }
     offsets[runCount] = offset;
     const sealed = new SealedChunk(
@@ -474,7 +513,7 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     }
     const runs: Array<Omit<FinishedRun, 'values'>> = [...(chunk.finished.get(series.id) ?? [])];
     const open = series.open;
-    if (open) runs.push({ start: open.start, count: open.encoder.count, codec: open.encoder.codec, bytes: open.encoder.writer.view() });
+    if (open && open.encoder.count > 0) runs.push({ start: open.start, count: open.encoder.count, codec: open.encoder.codec, bytes: open.encoder.writer.view() });
     return runs;
   }
 }

@@ -48,7 +48,12 @@ export interface SampleWriter {
  * finished in time; a late or failing collector cannot leave half its values behind.
  */
 export class CollectorBuffer implements SampleWriter {
-  private readonly rows: Array<[MetricDesc, number, string | undefined, Value]> = [];
+  // One entry per put, in parallel columns rather than an array per value: a pass over a
+  // thousand cgroups puts tens of thousands of values, and each object would be garbage.
+  private readonly descs: MetricDesc[] = [];
+  private readonly ids: number[] = [];
+  private readonly names: Array<string | undefined> = [];
+  private readonly values: Value[] = [];
   private readonly labelRows: Array<[string, number, InstanceLabels]> = [];
 
   /** @param keep which metrics to keep (collection on demand); every one when absent. */
@@ -69,7 +74,10 @@ export class CollectorBuffer implements SampleWriter {
     } else if (instance !== undefined) {
       throw new Error(`${metric} is singular but got instance ${instance}`);
     }
-    this.rows.push([desc, id, instance, coerce(desc, value)]);
+    this.descs.push(desc);
+    this.ids.push(id);
+    this.names.push(instance);
+    this.values.push(coerce(desc, value));
   }
 
   labels(indom: string, instance: string, labels: InstanceLabels): void {
@@ -79,14 +87,17 @@ export class CollectorBuffer implements SampleWriter {
   }
 
   mergeInto(sample: Sample): void {
-    for (const [desc, id, name, value] of this.rows) {
+    for (let i = 0; i < this.descs.length; i++) {
+      const desc = this.descs[i]!;
+      const id = this.ids[i]!;
       let values = sample.values.get(desc.name);
       if (!values) sample.values.set(desc.name, (values = new Map()));
-      values.set(id, value);
+      values.set(id, this.values[i]!);
       if (desc.indom !== null) {
         let names = sample.instances.get(desc.indom);
         if (!names) sample.instances.set(desc.indom, (names = new Map()));
-        names.set(id, name!);
+        // Every metric of a cgroup names it again: keep the first string, let the copies die young.
+        if (!names.has(id)) names.set(id, this.names[i]!);
       }
     }
     for (const [indom, id, labels] of this.labelRows) {
