@@ -131,7 +131,7 @@ export async function apiBench(options: BenchOptions): Promise<ScenarioResult> {
     '',
     `- **req/s**: wrk, ${seconds} s, closed loop over keep-alive connections.`,
     `- **closed loop**: bench/latency.ts, ${seconds} s, one keep-alive connection, the next request sent when the answer is in; every request's latency (send → end of answer) recorded. Its rate is lower than wrk's (a Node client), the same client for both servers.`,
-    `- **paced**: bench/latency.ts, one keep-alive connection, requests due at half of pmproxy's closed-loop rate with that client, whatever the server does (at least ${pacedRequests} requests); latency from the due time, so a stall in the server delays every request due during it. The p99 budget compares these: the same offered load on both servers.`,
+    `- **paced**: bench/latency.ts, one keep-alive connection, requests due at half of pmproxy's closed-loop rate with that client, whatever the server does (at least ${pacedRequests} requests); latency from the due time (from the send when Node's millisecond timer fired a little early), so a stall in the server delays every request due during it. The p99 budget compares these: the same offered load on both servers.`,
     '- **wrk p50/p99**: wrk 4 rewrites its histogram before printing it (`stats_correct`: each answer slower than twice the mean interval adds synthetic samples for the requests a constant-rate client would have sent meanwhile), so on one connection a few pauses of tens of ms become a p99 of tens of ms. Shown for reference only; not a budget.',
     '',
     table(['workload', 'server', 'dialect', 'connections', 'metrics', 'req/s (wrk)', 'closed loop req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms',

@@ -8,7 +8,8 @@
  * - closed loop: the next request goes out when the previous answer is in; latency = send → end
  *   of the answer, for every request.
  * - paced: requests are due at a fixed rate whatever the server does, as a dashboard polling on a
- *   timer; latency = due time → end of the answer, so a stall delays every request due during it.
+ *   timer; latency = due time (or the send, if the timer fired early) → end of the answer, so a
+ *   stall delays every request due during it.
  */
 import { Agent, request } from 'node:http';
 
@@ -66,8 +67,12 @@ export async function paced(url: string, rate: number, seconds: number): Promise
     const due = start + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    // Node's timers count whole milliseconds of the event loop's clock, so one can fire up to a
+    // millisecond before `due`: latency runs from the later of the due time and the send, never
+    // from before the request existed.
+    const sent = performance.now();
     answers.push(get(target, agent).then(
-      (status) => void (status === 200 ? ms.push(performance.now() - due) : errors++),
+      (status) => void (status === 200 ? ms.push(performance.now() - Math.max(due, sent)) : errors++),
       () => void errors++,
     ));
   }
