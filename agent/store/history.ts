@@ -308,6 +308,8 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
       if (series.open!.encoder.count === 0) {
         series.open = undefined;
         this.openSeries.delete(series);
+        // Its sealed chunks may all have expired while the emptied run still held it.
+        if (series.sealedRuns === 0) this.forget(series);
       } else if (!chunk.finished.has(series.id)) {
         ids.push(series.id);
       }
@@ -395,11 +397,16 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     for (const id of chunk.series) {
       const series = this.byId.get(id)!;
       if (--series.sealedRuns > 0 || series.open || this.chunk.finished.has(id)) continue;
-      this.byId.delete(id);
-      const instances = this.byMetric.get(series.desc.name)!;
-      instances.delete(series.instance);
-      if (instances.size === 0) this.byMetric.delete(series.desc.name);
+      this.forget(series);
     }
+  }
+
+  /** Drops a series that has no value left in the history. */
+  private forget(series: Series): void {
+    this.byId.delete(series.id);
+    const instances = this.byMetric.get(series.desc.name)!;
+    instances.delete(series.instance);
+    if (instances.size === 0) this.byMetric.delete(series.desc.name);
   }
 
   get bytes(): number {

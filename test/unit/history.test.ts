@@ -206,6 +206,22 @@ describe('history expiry', () => {
     assert.equal(window.series[0]!.values.at(-1), 59n * 3n);
   });
 
+  test('a vanished instance is forgotten even when its last chunk expires before the next chunk is sealed', () => {
+    // Retention shorter than a chunk: the chunk holding the instance's last values goes while
+    // the open chunk still has its (emptied) run; sealing that chunk must forget it.
+    const table = new MetricTable([family]);
+    const history = new History(table, { retentionMs: 3_000, maxBytes: 64 << 20, chunkSamples: 10 });
+    const t0 = 1_700_000_000_000;
+    for (let i = 0; i < 40; i++) {
+      const row: Row = [['test.u64', BigInt(i), 'stay']];
+      if (i < 12) row.push(['test.u64', BigInt(i), 'gone']);
+      record(history, table, t0 + i * 1000, row);
+    }
+    assert.equal(history.stats().series, 1, 'the vanished instance was dropped entirely');
+    const window = history.read({ metrics: [table.metric('test.u64')!], start: 0, end: Infinity });
+    assert.deepEqual(window.series.map((s) => s.name), ['stay']);
+  });
+
   test('by memory budget: the oldest chunks go first and the budget holds after every sample', () => {
     const table = new MetricTable([family]);
     const maxBytes = 256 * 1024;
