@@ -13,7 +13,9 @@ export const PMPROXY = 'http://127.0.0.1:44322';
  */
 export function startPcp(): string[] {
   try {
-    return execFileSync('bash', [SCRIPT, 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 })
+    // pcp.sh retries pmproxy up to 4 times, 35 s apart, to outlast a 60 s TIME_WAIT on its port
+    // (any loopback client may have had 44322 as its ephemeral port): give it all of them.
+    return execFileSync('bash', [SCRIPT, 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 })
       .split('\n')
       .filter(Boolean);
   } catch (error) {
