@@ -97,7 +97,7 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
 
   start(): void {
     if (this.timer) return;
-    this.sampleNow().catch((error) => log.error('sampling pass failed; the agent keeps the previous sample', { error }));
+    this.tick();
     this.schedule();
   }
 
@@ -109,12 +109,14 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
   /** (Re)starts the interval timer, so the next regular pass is one interval from now. */
   private schedule(): void {
     clearInterval(this.timer);
-    const tick = (): void => {
-      this.sampleNow().catch((error) => log.error('sampling pass failed; the agent keeps the previous sample', { error }));
-    };
-    this.timer = setInterval(tick, this.intervalMs);
+    this.timer = setInterval(this.tick, this.intervalMs);
     this.timer.unref?.();
   }
+
+  /** A regular pass: its failure is logged, and the previous sample stays the latest. */
+  private readonly tick = (): void => {
+    this.sampleNow().catch((error) => log.error('sampling pass failed; the agent keeps the previous sample', { error }));
+  };
 
   /**
    * A sample from a pass that starts after this call, so it sees demand added just before (the

@@ -29,9 +29,14 @@ export class CgroupDir {
     private readonly reader: CgroupFileReader = readEachTime,
   ) {}
 
+  /** Whether the cgroup has this file and this pass wants it read. */
+  offers(file: string): boolean {
+    return this.files.has(file) && this.need(file);
+  }
+
   /** The file's text; undefined when the cgroup has no such file or vanished since the walk listed it. */
   read(file: string): string | undefined {
-    return this.files.has(file) && this.need(file) ? this.reader(`${this.path}/${file}`, this.ctx) : undefined;
+    return this.offers(file) ? this.reader(`${this.path}/${file}`, this.ctx) : undefined;
   }
 
   /** The file parsed; a file the parser cannot make sense of throws, naming the file. */

@@ -128,7 +128,7 @@ function workingSet(usage: bigint | undefined, inactiveFile: bigint | undefined)
 function memoryStatOf(dir: CgroupDir, sink: CgroupSink): Map<string, bigint> | undefined {
   const { lines } = sink.memoryStat;
   if (lines.size > 0) return dir.keyed('memory.stat', lines);
-  return dir.files.has('memory.stat') && dir.need('memory.stat') ? new Map() : undefined;
+  return dir.offers('memory.stat') ? new Map() : undefined;
 }
 
 /** v1 memory controller. */

@@ -182,6 +182,13 @@ export const TCP_STATES_MS = 5000;
 
 type TcpStates = ReturnType<typeof parseTcpStates>;
 
+/** One table's latest counts, when they were read, and whether a background read is under way. */
+interface TcpStatesEntry {
+  at: number;
+  states: TcpStates | undefined;
+  refreshing: boolean;
+}
+
 /**
  * The latest TCP state counts per table. The first read of a table is synchronous, so the first
  * sample has them; after that a table older than TCP_STATES_MS is read again in the background,
@@ -189,7 +196,7 @@ type TcpStates = ReturnType<typeof parseTcpStates>;
  * due meanwhile), and a pass serves the counts it has until the new ones are in.
  */
 export class TcpStateCache {
-  private readonly entries = new Map<string, { at: number; states: TcpStates | undefined; refreshing: boolean }>();
+  private readonly entries = new Map<string, TcpStatesEntry>();
 
   read(path: string, ctx: CollectContext, now = performance.now()): TcpStates | undefined {
     const cached = this.entries.get(path);
@@ -207,7 +214,7 @@ export class TcpStateCache {
     return cached.states;
   }
 
-  private async refresh(path: string, entry: { at: number; states: TcpStates | undefined; refreshing: boolean }, ctx: CollectContext): Promise<void> {
+  private async refresh(path: string, entry: TcpStatesEntry, ctx: CollectContext): Promise<void> {
     try {
       const text = await readOptionalAsync(path, ctx);
       entry.states = text === undefined ? undefined : parseTcpStates(text);
