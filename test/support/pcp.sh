@@ -21,8 +21,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$PMPROXY_PORT") 2>/dev/null; }
 # Up means our pid file's pmproxy is alive and the port answers (not some other server on 44322).
 pmproxy_up() { local pid; pid=$(cat "$RUN/pmproxy.pid" 2>/dev/null) && alive "$pid" && port_open; }
 
-# wait_for NAME CHECK LOG: poll CHECK for up to 15 s; on failure show the log and give up.
-# up_within NAME CHECK: poll CHECK for up to 15 s.
+# up_within CHECK: poll CHECK for up to 15 s.
 up_within() {
   local i
   for i in $(seq 75); do
@@ -76,8 +75,8 @@ start() {
         return 0
       fi
       stop pmproxy
-      echo "pcp.sh: pmproxy could not listen on $PMPROXY_PORT (attempt $attempt; a TIME_WAIT connection may hold it); retrying in 20 s" >&2
-      sleep 20
+      echo "pcp.sh: pmproxy could not listen on $PMPROXY_PORT (attempt $attempt of 4; a TIME_WAIT connection may hold it)" >&2
+      if [ "$attempt" -lt 4 ]; then sleep 20; fi
     done
     echo "pcp.sh: pmproxy did not come up; last lines of /var/log/pcp/pmproxy/pmproxy.log:" >&2
     tail -n 20 /var/log/pcp/pmproxy/pmproxy.log >&2 || true
