@@ -274,6 +274,10 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
           pcpMetrics: pcpSet.length,
           pcpMsPerSample: round((pr.cpu / pr.wall) * 1000, 1),
           agentOverPcp: round(ar.cpu / Math.max(pr.cpu, 0.01), 2),
+          // Per value of the shared names: where PCP returns fewer values than the agent for
+          // the same names (cgroup files it cannot read here), this is the like-for-like figure.
+          agentUsPerValue: round(((ar.cpu / ar.wall) * 1e6) / Math.max(valuesServed, 1), 1),
+          pcpUsPerValue: round(((pr.cpu / pr.wall) * 1e6) / Math.max(polled.values, 1), 1),
           pcpFetchErrors: polled.errors,
           pcpValuesPerFetch: polled.values,
           agentValuesSameNames: valuesServed,
@@ -302,13 +306,13 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
   const markdown = [
     `Each scale ran the agent (\`node dist/agent/cli.js --interval 1s\`, with one WebSocket subscriber holding the console's main subscription), the C floor and the PCP stack **at the same time for ${windowS} s**; CPU is utime+stime from /proc/<pid>/stat over that window, per second (= per sample at 1 s). Where the agent has \`--collect\`, each scale runs twice: as deployed (it collects what its subscribers ask for) and with \`--collect all\`, each beside its own floor.`,
     `The floor's file list comes from \`strace -f -y -p <agent>\` over read, pread64, readv and getdents64 for ${tracedPasses} complete sampling passes, cut into passes at the sample times the console subscriber received (a pass runs from its sample's \`t\` to the next one's): every file under /proc and /sys read, and every directory listed, in at least half of the passes. "files/pass" is that list; "range" is the distinct files each traced pass read. When the passes disagree by more than 5 % or a collector overran its deadline during the trace (strace slows the agent; a slow collector then runs on into the next pass), the list is taken again from a second agent with the same arguments at \`--interval 10s\` ("traced at"). \`bench/floor.c\` opens, reads to EOF and closes each file (directories: opendir/readdir/closedir) once per second, as a naive reader does.`,
-    'The PCP side is pmcd + every PMDA it runs + pmproxy (pids from /run/pcp/*.pid and pmcd\'s children), with one client fetching from pmproxy once per second on one context, in chunks of 60 names per request. Beside the agent as deployed it fetches the metrics one console shows (the leaf names under the console\'s main subscription that PCP also serves): that is the budget\'s comparison. Beside `--collect all` it fetches every name both serve: an extra figure, not a budget. "PCP values" counts the instance values one round of those fetches returned, and "agent values" what the agent returns for the same names: on hosts where PCP cannot read some cgroup files its side does less work than the names suggest.',
+    'The PCP side is pmcd + every PMDA it runs + pmproxy (pids from /run/pcp/*.pid and pmcd\'s children), with one client fetching from pmproxy once per second on one context, in chunks of 60 names per request. Beside the agent as deployed it fetches the metrics one console shows (the leaf names under the console\'s main subscription that PCP also serves): that is the budget\'s comparison. Beside `--collect all` it fetches every name both serve: an extra figure, not a budget. "PCP values" counts the instance values one round of those fetches returned, and "agent values" what the agent returns for the same names: on hosts where PCP cannot read some cgroup files its side does less work than the names suggest. "µs/value" divides each side\'s CPU per sample by the values it returned for those names: the like-for-like figure when the counts differ.',
     ...warnings.map((w) => `\n**Warning:** ${w}`),
     '',
     table(
-      ['cgroups', 'agent', 'traced at', 'files/pass', 'range', 'dirs/pass', 'agent ms CPU/sample', 'agent µs/cgroup', 'agent % core', 'floor ms/sample', 'agent ÷ floor', 'PCP fetches', 'PCP metrics', 'PCP values', 'agent values', 'PCP ms/s', 'PCP fetch errors', 'agent ÷ PCP', 'agent RSS MiB'],
+      ['cgroups', 'agent', 'traced at', 'files/pass', 'range', 'dirs/pass', 'agent ms CPU/sample', 'agent µs/cgroup', 'agent % core', 'floor ms/sample', 'agent ÷ floor', 'PCP fetches', 'PCP metrics', 'PCP values', 'agent values', 'PCP ms/s', 'PCP fetch errors', 'agent ÷ PCP', 'agent µs/value', 'PCP µs/value', 'agent RSS MiB'],
       rows.map((r) => [r.cgroups!, r.agent!, r.tracedAtInterval!, r.filesPerPass!, r.filesPerPassRange!, r.dirsPerPass!, r.agentMsPerSample!, r.agentUsPerCgroup!, r.agentCorePct!, r.floorMsPerSample!, r.agentOverFloor!,
-        r.pcpFetches === 'all' ? 'every shared name (extra, not a budget)' : 'what one console shows', r.pcpMetrics!, r.pcpValuesPerFetch!, r.agentValuesSameNames!, r.pcpMsPerSample!, r.pcpFetchErrors!, r.agentOverPcp!, r.agentRssMiB!]),
+        r.pcpFetches === 'all' ? 'every shared name (extra, not a budget)' : 'what one console shows', r.pcpMetrics!, r.pcpValuesPerFetch!, r.agentValuesSameNames!, r.pcpMsPerSample!, r.pcpFetchErrors!, r.agentOverPcp!, r.agentUsPerValue!, r.pcpUsPerValue!, r.agentRssMiB!]),
     ),
   ].join('\n');
   return { figures: { windowSeconds: windowS, tracedPasses, scales: rows, warnings }, markdown, verdicts };
