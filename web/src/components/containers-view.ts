@@ -98,8 +98,8 @@ export class ContainersView extends LitElement {
   private fellBack = false;
   private readonly byHost = new Map<string, HostRows>();
   private topSourceOf?: { key: string; source: () => ChartSpec };
-  /** The table's order (row keys), what it was sorted by, and when. */
-  private order?: { by: string; at: number; keys: string[] };
+  /** The table's rows in order, what they were sorted by and when, and the rows they were taken from. */
+  private order?: { by: string; at: number; from: ContainerRow[]; shown: ContainerRow[] };
   private unregister?: () => void;
 
   constructor() {
@@ -205,7 +205,7 @@ export class ContainersView extends LitElement {
   }
 
   override render() {
-    const shown = this.ordered(filterRows(this.rows, this.filter));
+    const shown = this.ordered();
     const containers = this.rows.filter((r) => r.kind === 'container').length;
     return html`
       <host-state .connections=${this.connections}></host-state>
@@ -237,19 +237,27 @@ export class ContainersView extends LitElement {
     `;
   }
 
-  /** The rows in the table's order: the last sort's while it is recent and the same rows are shown, else a new sort. */
-  private ordered(rows: ContainerRow[]): ContainerRow[] {
+  /**
+   * The rows in the table's order: the last sort's while it is recent and the same rows are
+   * shown, else a new sort. Always a new array: the table renders values read in place.
+   */
+  private ordered(): ContainerRow[] {
     const by = `${this.sort}\u0000${this.filter}`;
     const now = performance.now();
-    const last = this.order;
-    if (last && last.by === by && now - last.at < RESORT_MS && last.keys.length === rows.length) {
+    const last = this.order?.by === by && now - this.order.at < RESORT_MS ? this.order : undefined;
+    // Only the rows in view read a sample: the same rows, in the same order.
+    if (last?.from === this.rows) return [...last.shown];
+    const rows = filterRows(this.rows, this.filter);
+    if (last && last.shown.length === rows.length) {
       const byKey = new Map(rows.map((r) => [r.key, r]));
-      const kept = last.keys.map((k) => byKey.get(k));
-      if (kept.every((r) => r !== undefined)) return kept as ContainerRow[];
+      const kept = last.shown.map((r) => byKey.get(r.key));
+      if (kept.every((r) => r !== undefined)) {
+        this.order = { ...last, from: this.rows, shown: kept as ContainerRow[] };
+        return [...this.order.shown];
+      }
     }
-    const sorted = sortRows(rows, this.sort);
-    this.order = { by, at: now, keys: sorted.map((r) => r.key) };
-    return sorted;
+    this.order = { by, at: now, from: this.rows, shown: sortRows(rows, this.sort) };
+    return [...this.order.shown];
   }
 
   /**
