@@ -178,9 +178,10 @@ export class ContainersView extends LitElement {
     for (const c of this.connections) {
       const source = c.store('main');
       const host = this.byHost.get(c.url);
+      const version = source?.version ?? -1;
       if (!host || host.reader?.source !== source) remake(c, source, host);
-      else if (host.version !== source?.version) {
-        host.version = source?.version ?? -1;
+      else if (host.version !== version) {
+        host.version = version;
         if (now - host.at >= RESORT_MS || host.stamp !== `${c.catalog.version}.${hostLabel(c)}`) due.push(c);
         if (host.reader) for (const row of inView) if (row.host === c.url) refreshRow(host.reader.source, host.reader, row);
         changed = true;
