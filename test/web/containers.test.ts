@@ -4,7 +4,7 @@ import { cgroupFamily } from '../../agent/metrics/cgroup.js';
 import { containerNetworkFamily, containersFamily } from '../../agent/metrics/containers.js';
 import { cpuFamily } from '../../agent/metrics/cpu.js';
 import { memFamily } from '../../agent/metrics/mem.js';
-import { containerRows, cpuLimit, cpusetSize, filterRows, memoryLimit, resourceTerms, sortRows } from '../../web/src/data/containers.js';
+import { ResourceReader, containerRows, cpuLimit, cpusetSize, filterRows, memoryLimit, refreshRow, resourceTerms, sortRows } from '../../web/src/data/containers.js';
 import { Catalog, HostData, SINGULAR, type MetricMeta } from '../../web/src/data/host-data.js';
 import type { RawValue } from '../../web/src/data/rate.js';
 
@@ -70,6 +70,17 @@ function host(): HostData {
   s.backfill([1000, 2000], columns);
   return s;
 }
+
+test('a row in view reads the newest sample again, with the host\'s reused reader', () => {
+  const source = host();
+  const reader = new ResourceReader(source);
+  const fresh = containerRows(source, 'http://h:44322', 'h', true, reader);
+  // Values as an older sample left them: refreshRow must replace every one of them.
+  const stale = fresh.map((r) => ({ ...r, cpu: 0, throttled: 0, memory: 0, oomKills: 0, readBps: 0, rxBps: 0 }));
+  for (const row of stale) refreshRow(source, reader, row);
+  assert.deepEqual(stale, fresh);
+  assert.ok(fresh.some((r) => r.rxBps > 0) && fresh.some((r) => r.readBps > 0) && fresh.some((r) => r.oomKills > 0), 'the fixture has values to restore');
+});
 
 test('containers join their cgroup metrics through containers.cgroup', () => {
   const rows = containerRows(host(), 'http://h:44322', 'h', false);

@@ -131,11 +131,22 @@ export class ContainerTable extends LitElement {
     return this.renderRoot.querySelector<HTMLElement>('.scroller')!;
   }
 
+  /** Indexes of the rows in the DOM: those in view and OVERSCAN on each side. */
+  private range(): [number, number] {
+    const from = Math.max(0, Math.min(this.first, this.rows.length - this.inView) - OVERSCAN);
+    return [from, Math.min(this.rows.length, this.first + this.inView + OVERSCAN)];
+  }
+
+  /** The rows in the DOM: the ones whose values must follow every sample. */
+  get renderedRows(): ContainerRow[] {
+    const [from, to] = this.range();
+    return this.rows.slice(from, to);
+  }
+
   override render() {
     const desc = this.sort.startsWith('-');
     const key = desc ? this.sort.slice(1) : this.sort;
-    const from = Math.max(0, Math.min(this.first, this.rows.length - this.inView) - OVERSCAN);
-    const to = Math.min(this.rows.length, this.first + this.inView + OVERSCAN);
+    const [from, to] = this.range();
     const selected = this.rows.some((r) => r.key === this.selected) ? this.selected : this.rows[0]?.key;
     return html`
       <div class="scroller" @scroll=${this.onScroll} @keydown=${this.onKey} @focusin=${this.onFocus} @focusout=${this.onBlur}>

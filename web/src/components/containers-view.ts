@@ -2,13 +2,14 @@ import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import type { ChartSpec, Line, Term } from '../data/chart-data.js';
 import type { AgentConnection } from '../data/connection.js';
 import {
-  RESOURCE_OF, ResourceReader, containerRows, filterRows, resourceTerms, resourceValue, sortRows, type ContainerRow,
+  RESOURCE_OF, ResourceReader, containerRows, filterRows, refreshRow, resourceTerms, resourceValue, sortRows, type ContainerRow,
 } from '../data/containers.js';
 import type { SeriesSource } from '../data/host-data.js';
 import { RESOURCES, type Resource } from '../data/url-state.js';
 import { hostLabel } from './host-list.js';
 import type { TimeView } from './metric-chart.js';
 import { ticker } from './ticker.js';
+import type { ContainerTable } from './container-table.js';
 import './container-table.js';
 import './host-state.js';
 import './metric-chart.js';
@@ -31,9 +32,24 @@ function recentMean(source: SeriesSource, terms: ReadonlyArray<{ metric: string;
   return count ? (sum / count) * terms.length : NaN;
 }
 
-/** One host's rows and what they were computed from: a host is recomputed only when its data moved. */
+/**
+ * How long the table keeps its order, and a host its row set and ranks, while values change.
+ * Recomputing and re-sorting thousands of rows for every sample cost most of the view's frame
+ * (and made rows jump under the pointer). Like top(1), the order follows the values every few
+ * seconds, and at once for another sort, filter or set of rows; the rows in view show every
+ * sample's values all the same.
+ */
+const RESORT_MS = 3000;
+
+/** One host's rows and what they were computed from. */
 interface HostRows {
+  /** What the row set depends on: the store, its catalog and the host's name. */
   stamp: string;
+  /** The store's version last read (by the rows in view, at least), and when the rows were made. */
+  version: number;
+  at: number;
+  /** The host's instance index, valid as long as the stamp. */
+  reader?: ResourceReader;
   rows: ContainerRow[];
   /** Per row key: its chart terms for the top-N resource and its rank (recent mean); absent when it has none. */
   ranks: Map<string, { terms: Term[]; rank: number }>;
@@ -43,8 +59,7 @@ interface HostRows {
  * Ranks a host's rows for the top-N charts. Done with the rows, as each host's samples come in,
  * so that the chart's once-a-second pick from every host's rows is a sort and not 1000 means.
  */
-function rankRows(source: SeriesSource, rows: readonly ContainerRow[], resource: Resource): HostRows['ranks'] {
-  const reader = new ResourceReader(source);
+function rankRows(source: SeriesSource, rows: readonly ContainerRow[], resource: Resource, reader: ResourceReader): HostRows['ranks'] {
   const ranks: HostRows['ranks'] = new Map();
   for (const row of rows) {
     const terms = resourceTerms(source, row, resource, reader);
@@ -83,6 +98,8 @@ export class ContainersView extends LitElement {
   private fellBack = false;
   private readonly byHost = new Map<string, HostRows>();
   private topSourceOf?: { key: string; source: () => ChartSpec };
+  /** The table's rows in order, what they were sorted by and when, and the rows they were taken from. */
+  private order?: { by: string; at: number; from: ContainerRow[]; shown: ContainerRow[] };
   private unregister?: () => void;
 
   constructor() {
@@ -138,28 +155,44 @@ export class ContainersView extends LitElement {
   }
 
   /**
-   * With many hosts, samples arrive all through the second: only the hosts whose data (or
-   * name) changed since the last pass are recomputed. True when any was.
+   * With many hosts, samples arrive all through the second. A host whose data moved has its rows
+   * made again (and ranked) every RESORT_MS or so, a few hosts a pass so that no frame does them
+   * all (a new cgroup shows up on every host at once); in between, only its rows in the table's
+   * view read the new sample. True when any row changed.
    */
   private refreshHosts(): boolean {
     const cgroups = this.cgroups || this.fellBack;
+    const now = performance.now();
+    const inView = this.renderRoot.querySelector<ContainerTable>('container-table')?.renderedRows ?? [];
     let changed = this.byHost.size !== this.connections.length;
-    const rows: ContainerRow[] = [];
+    let rowsChanged = changed;
+    const due: AgentConnection[] = [];
+    const remake = (c: AgentConnection, source: SeriesSource | undefined, old?: HostRows): void => {
+      const stamp = `${c.catalog.version}.${hostLabel(c)}`;
+      // The instance index holds as long as the catalog: a new sample alone does not change it.
+      const reader = source && (old?.stamp === stamp && old.reader?.source === source ? old.reader : new ResourceReader(source));
+      const rows = reader ? containerRows(source, c.url, hostLabel(c), cgroups, reader) : [];
+      this.byHost.set(c.url, { stamp, version: source?.version ?? -1, at: now, reader, rows, ranks: reader ? rankRows(source, rows, this.resource, reader) : new Map() });
+      changed = rowsChanged = true;
+    };
     for (const c of this.connections) {
       const source = c.store('main');
-      const stamp = `${source?.version ?? -1}.${c.catalog.version}.${hostLabel(c)}`;
-      let host = this.byHost.get(c.url);
-      if (host?.stamp !== stamp) {
-        const hostRows = source ? containerRows(source, c.url, hostLabel(c), cgroups) : [];
-        host = { stamp, rows: hostRows, ranks: source ? rankRows(source, hostRows, this.resource) : new Map() };
-        this.byHost.set(c.url, host);
+      const host = this.byHost.get(c.url);
+      const version = source?.version ?? -1;
+      if (!host || host.reader?.source !== source) remake(c, source, host);
+      else if (host.version !== version) {
+        host.version = version;
+        if (now - host.at >= RESORT_MS || host.stamp !== `${c.catalog.version}.${hostLabel(c)}`) due.push(c);
+        if (host.reader) for (const row of inView) if (row.host === c.url) refreshRow(host.reader.source, host.reader, row);
         changed = true;
       }
-      rows.push(...host.rows);
     }
-    if (changed) {
+    // The longest waiting first; one left waiting is due again at its next sample.
+    due.sort((a, b) => this.byHost.get(a.url)!.at - this.byHost.get(b.url)!.at);
+    for (const c of due.slice(0, Math.ceil(this.connections.length / 8))) remake(c, c.store('main'), this.byHost.get(c.url));
+    if (rowsChanged) {
       for (const url of this.byHost.keys()) if (!this.connections.some((c) => c.url === url)) this.byHost.delete(url);
-      this.rows = rows;
+      this.rows = this.connections.flatMap((c) => this.byHost.get(c.url)?.rows ?? []);
     }
     return changed;
   }
@@ -173,7 +206,7 @@ export class ContainersView extends LitElement {
   }
 
   override render() {
-    const shown = sortRows(filterRows(this.rows, this.filter), this.sort);
+    const shown = this.ordered();
     const containers = this.rows.filter((r) => r.kind === 'container').length;
     return html`
       <host-state .connections=${this.connections}></host-state>
@@ -203,6 +236,29 @@ export class ContainersView extends LitElement {
       <metric-chart id="top" .source=${this.topSource()} .time=${this.time} height="170"></metric-chart>
       <container-table .rows=${shown} sort=${this.sort}></container-table>
     `;
+  }
+
+  /**
+   * The rows in the table's order: the last sort's while it is recent and the same rows are
+   * shown, else a new sort. Always a new array: the table renders values read in place.
+   */
+  private ordered(): ContainerRow[] {
+    const by = `${this.sort}\u0000${this.filter}`;
+    const now = performance.now();
+    const last = this.order?.by === by && now - this.order.at < RESORT_MS ? this.order : undefined;
+    // Only the rows in view read a sample: the same rows, in the same order.
+    if (last?.from === this.rows) return [...last.shown];
+    const rows = filterRows(this.rows, this.filter);
+    if (last && last.shown.length === rows.length) {
+      const byKey = new Map(rows.map((r) => [r.key, r]));
+      const kept = last.shown.map((r) => byKey.get(r.key));
+      if (kept.every((r) => r !== undefined)) {
+        this.order = { ...last, from: this.rows, shown: kept as ContainerRow[] };
+        return [...this.order.shown];
+      }
+    }
+    this.order = { by, at: now, from: this.rows, shown: sortRows(rows, this.sort) };
+    return [...this.order.shown];
   }
 
   /**

@@ -108,6 +108,12 @@ function idsByPrefix(source: SeriesSource, metric: string): Map<string, number[]
 /**
  * A resource of one cgroup: per-cgroup or per-device metrics, converted to base units (cores,
  * bytes, bytes/s). Returns the source metric actually used (for charts) as well.
+ *
+ * It indexes the host's instances by name the first time a metric is asked for. The index holds
+ * while the host's catalog (names, metadata) does not change, so a view keeps one reader per
+ * host and catalog version: rebuilding it for each sample was most of the containers view's
+ * refresh with thousands of cgroups. An instance that stops reporting stays in the index until
+ * then; its values read as missing (NaN), as they would without it.
  */
 export class ResourceReader {
   private readonly direct = new Map<string, Map<string, number>>();
@@ -230,14 +236,13 @@ function row(source: SeriesSource, r: ResourceReader, host: string, hostname: st
 
 /**
  * Rows for one host: its containers, or with `allCgroups` every cgroup (hosts without
- * container engines, or to see system services next to containers).
+ * container engines, or to see system services next to containers). Pass the host's `r` to
+ * reuse its instance index across samples (see ResourceReader).
  */
-export function containerRows(source: SeriesSource, host: string, hostname: string, allCgroups: boolean): ContainerRow[] {
-  const r = new ResourceReader(source);
+export function containerRows(source: SeriesSource, host: string, hostname: string, allCgroups: boolean, r = new ResourceReader(source)): ContainerRow[] {
   const hostCpus = toNumber(source.latest('hinv.ncpu', SINGULAR));
   const rows: ContainerRow[] = [];
   const seen = new Set<string>();
-  const net = new ResourceReader(source);
   for (const instance of source.instances('containers.name')) {
     const cid = source.instanceName('containers.name', instance) ?? String(instance);
     const cgroup = source.latest('containers.cgroup', instance);
@@ -259,8 +264,8 @@ export function containerRows(source: SeriesSource, host: string, hostname: stri
       namespace: labels.namespace ?? '',
       image: labels.image ?? '',
       running: path !== '' && running !== 0,
-      rxBps: net.current(['containers.network.interface.in.bytes'], cid),
-      txBps: net.current(['containers.network.interface.out.bytes'], cid),
+      rxBps: r.current(['containers.network.interface.in.bytes'], cid),
+      txBps: r.current(['containers.network.interface.out.bytes'], cid),
     });
   }
   if (allCgroups) {
@@ -285,6 +290,15 @@ export function containerRows(source: SeriesSource, host: string, hostname: stri
     }
   }
   return rows;
+}
+
+/** Reads a row's values from the newest sample again; what it is (name, kind, labels) stays. */
+export function refreshRow(source: SeriesSource, r: ResourceReader, target: ContainerRow): void {
+  Object.assign(target, row(source, r, target.host, target.hostname, target.cgroup, toNumber(source.latest('hinv.ncpu', SINGULAR))));
+  if (target.kind === 'container') {
+    target.rxBps = r.current(['containers.network.interface.in.bytes'], target.id);
+    target.txBps = r.current(['containers.network.interface.out.bytes'], target.id);
+  }
 }
 
 /** a + b where a missing side counts as 0, but both missing stay missing. */
