@@ -78,8 +78,8 @@ export const DEFAULT_HISTORY_MS = 15 * 60_000;
 export const DEFAULT_HISTORY_BYTES = 64 * 1024 * 1024;
 
 const CODECS: readonly Codec[] = ['int', 'float', 'text'];
-/** Series packed between two steps of a sliced seal (a few tens of microseconds). */
-const SEAL_STEP = 256;
+/** Series handled between two steps of a sliced record or seal (tens of microseconds). */
+const STEP = 256;
 
 /** A sample's time as history keeps it: epoch milliseconds rounded to the microsecond. */
 export const historyTime = (ms: number): number => Math.round(ms * 1000) / 1000;
@@ -281,10 +281,12 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     // A series missing from this sample keeps its run open until the chunk ends: if it comes
     // back (a collector late for a pass), the gap costs a few bits instead of a fresh run.
     let openBytes = 0;
+    let step = 0;
     for (const series of this.openSeries) {
       const run = series.open!;
       if (series.lastSeq !== seq && run.encoder.count > 0) run.missing++;
       openBytes += run.encoder.writer.capacity + RUN_OVERHEAD;
+      if (++step % STEP === 0) yield;
     }
     this.openBytes = openBytes;
 
@@ -347,33 +349,36 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
 
   /**
    * Packs the open chunk into a sealed one and starts the next. Open runs are copied straight
-   * from their encoders; the chunk stays as it was until the sealed one replaces it at the end,
-   * so a read between two steps sees it whole. Then the encoders are emptied for the next
-   * chunk, and a series that had no value in this whole chunk lets its encoder go.
+   * from their encoders; the chunk stays as it was until the sealed one replaces it, so a read
+   * between two steps sees it whole. Then the encoders are emptied for the next chunk (reads
+   * skip the new chunk until it has a sample), and a series that had no value in this whole
+   * chunk lets its encoder go.
    */
   private *seal(): Generator<void, void> {
     const chunk = this.chunk;
-    const ids = [...chunk.finished.keys()];
-    for (const series of this.openSeries) {
-      if (series.open!.encoder.count > 0 && !chunk.finished.has(series.id)) ids.push(series.id);
-    }
-    ids.sort((a, b) => a - b);
-    yield;
+    // Runs are packed in series id order, which is byId's: ids only grow and a series joins
+    // byId when it is born.
+    const owners: Series[] = [];
     let runCount = 0;
     let dataLength = 0;
     let values = 0;
-    for (const id of ids) {
-      for (const run of chunk.finished.get(id) ?? []) {
+    let step = 0;
+    for (const series of this.byId.values()) {
+      const finished = chunk.finished.get(series.id);
+      const open = series.open !== undefined && series.open.encoder.count > 0 ? series.open : undefined;
+      if (finished === undefined && open === undefined) continue;
+      owners.push(series);
+      for (const run of finished ?? []) {
         runCount++;
         dataLength += run.bytes.length;
         values += run.values;
       }
-      const open = this.byId.get(id)!.open;
-      if (open && open.encoder.count > 0) {
+      if (open) {
         runCount++;
         dataLength += open.encoder.writer.view().length;
         values += open.encoder.count - open.encoder.skipped;
       }
+      if (++step % STEP === 0) yield;
     }
     const series = new Uint32Array(runCount);
     const starts = new Uint8Array(runCount);
@@ -393,17 +398,15 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
       offset += run.bytes.length;
       r++;
     };
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      const owner = this.byId.get(id)!;
+    for (const owner of owners) {
       const first = r;
-      for (const run of chunk.finished.get(id) ?? []) pack(id, run);
+      for (const run of chunk.finished.get(owner.id) ?? []) pack(owner.id, run);
       const open = owner.open;
       if (open && open.encoder.count > 0) {
-        pack(id, { start: open.start, count: open.encoder.count, codec: open.encoder.codec, bytes: open.encoder.writer.view() });
+        pack(owner.id, { start: open.start, count: open.encoder.count, codec: open.encoder.codec, bytes: open.encoder.writer.view() });
       }
       owner.sealedRuns += r - first;
-      if (i % SEAL_STEP === SEAL_STEP - 1) yield;
+      if (++step % STEP === 0) yield;
     }
     offsets[runCount] = offset;
     const sealed = new SealedChunk(
@@ -421,12 +424,13 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
       if (open.encoder.count > 0) {
         open.encoder.reset();
         open.missing = 0;
-        continue;
+      } else {
+        owner.open = undefined;
+        this.openSeries.delete(owner);
+        // Its sealed chunks may all have expired while the emptied run still held it.
+        if (owner.sealedRuns === 0) this.forget(owner);
       }
-      owner.open = undefined;
-      this.openSeries.delete(owner);
-      // Its sealed chunks may all have expired while the emptied run still held it.
-      if (owner.sealedRuns === 0) this.forget(owner);
+      if (++step % STEP === 0) yield;
     }
   }
 
@@ -481,7 +485,8 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
         encodedBytes += run.bytes.length;
       }
     }
-    for (const series of this.openSeries) {
+    // Until the open chunk has a sample, its runs hold only what a seal under way has packed already.
+    for (const series of this.chunk.count > 0 ? this.openSeries : []) {
       values += series.open!.encoder.count - series.open!.encoder.skipped;
       encodedBytes += Math.ceil(series.open!.encoder.writer.length / 8);
     }
