@@ -6,6 +6,7 @@ import { Demand, KEPT, type Interest } from './demand.js';
 import { HostDerived } from './derive/host.js';
 import { hostDerivedDefinitions } from './metrics/derived.js';
 import { discoveryFor, type DiscoveryOptions } from './containers/discovery.js';
+import { log } from './log.js';
 import { containerScope } from './containers/view.js';
 import { pmcdClientFamily } from './metrics/pmcd-client.js';
 import { MetricTable } from './metrics/table.js';
@@ -63,7 +64,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     hold: (owner, names) => void demand.hold(owner, names),
     release: (owner) => demand.release(owner),
   };
-  sampler.on('sample', (sample) => history.record(sample));
+  // In slices: recording a pass at once held up the API for milliseconds (issue #8, paced p99).
+  sampler.on('sample', (sample) => {
+    history.recordSliced(sample).catch((error) => log.error('recording a sample in the history failed; it is missing from history reads', { error }));
+  });
   // The container collectors made from `options` share this discovery (one per Roots object).
   const discovery = discoveryFor(options);
   const app = await buildServer({

@@ -3,6 +3,7 @@ import type { Collector, CollectContext } from './collectors/types.js';
 import type { Demand } from './demand.js';
 import { errorCode } from './collectors/read.js';
 import { log } from './log.js';
+import { Slices } from './slices.js';
 import type { MetricFamily, MetricTable } from './metrics/table.js';
 import { CollectorBuffer, Sample } from './store/sample.js';
 
@@ -149,14 +150,16 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
     const sample = new Sample(now);
     const deadline = this.collectorDeadlineMs;
 
-    // Most collectors read synchronously; between two of them the event loop gets a turn, so an
-    // HTTP request waits for one collector at most, not for the whole pass.
+    // Most collectors read synchronously; between two of them the event loop gets a turn once
+    // a slice is used up (by them or by a collector still walking cgroups), so an HTTP request
+    // waits for about a slice and one collector, not for the whole pass.
     this.demand?.expire();
     const runs: Array<Promise<void>> = [];
+    const slices = new Slices();
     for (const collector of this.collectors) {
       if (!this.runs(collector)) continue;
       runs.push(this.runOne(collector, sample, now, deadline));
-      await new Promise((resolve) => setImmediate(resolve));
+      await slices.next();
     }
     await Promise.all(runs);
     try {

@@ -6,13 +6,29 @@
  */
 const SLICE_MS = 1;
 
-/** Gives the event loop a turn whenever the work since the last turn has taken SLICE_MS. */
-export class Slices {
-  private start = performance.now();
+/** When the event loop last got a turn from a Slices: the start of the current stretch of work. */
+let stretchStart = performance.now();
+/** The turn that everyone who gives way in this stretch waits for. */
+let turn: Promise<void> | undefined;
 
+function nextTurn(): Promise<void> {
+  turn ??= new Promise<void>((resolve) => setImmediate(() => {
+    turn = undefined;
+    stretchStart = performance.now();
+    resolve();
+  }));
+  return turn;
+}
+
+/**
+ * Gives the event loop a turn whenever the work since the last turn has taken SLICE_MS. All
+ * instances share that stretch: several tasks slicing at once (the cgroup walk, the sampler
+ * starting the next collector, the history recording the last pass) resume in the same turn
+ * and would otherwise each take a whole slice of it; a task that finds the slice used up by
+ * the ones before it gives way again at once.
+ */
+export class Slices {
   async next(): Promise<void> {
-    if (performance.now() - this.start <= SLICE_MS) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.start = performance.now();
+    while (performance.now() - stretchStart > SLICE_MS) await nextTurn();
   }
 }

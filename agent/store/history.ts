@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { log } from '../log.js';
+import { Slices } from '../slices.js';
 import type { MetricTable } from '../metrics/table.js';
 import { is64, type MetricDesc, type Value } from '../metrics/types.js';
 import { codecFor, createEncoder, decodeRun, type Codec, type ValueEncoder } from './encoding.js';
@@ -77,6 +78,8 @@ export const DEFAULT_HISTORY_MS = 15 * 60_000;
 export const DEFAULT_HISTORY_BYTES = 64 * 1024 * 1024;
 
 const CODECS: readonly Codec[] = ['int', 'float', 'text'];
+/** Series handled between two steps of a sliced record or seal (tens of microseconds). */
+const STEP = 256;
 
 /** A sample's time as history keeps it: epoch milliseconds rounded to the microsecond. */
 export const historyTime = (ms: number): number => Math.round(ms * 1000) / 1000;
@@ -193,6 +196,10 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
   private evicted = 0;
   private warnedBudget = false;
   private latestTime: number | undefined;
+  /** The latest recordSliced, which the next one waits for. */
+  private recordedSliced: Promise<unknown> = Promise.resolve();
+  /** recordSliced calls not yet finished. */
+  private slicedRecords = 0;
 
   constructor(
     private readonly table: MetricTable,
@@ -211,44 +218,88 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     return this.latestTime;
   }
 
-  /** Appends one sample; emits 'record' with it and its sequence number. */
+  /** Appends one sample at once; emits 'record' with it and its sequence number. */
   record(sample: Sample): number {
-    const seq = this.nextSeq++;
-    if (this.chunk.count === this.chunkSamples) this.seal();
-    const chunk = this.chunk;
-    const time = historyTime(sample.time);
-    if (chunk.count === 0) chunk.firstTime = time;
-    chunk.lastTime = time;
-    chunk.times.append(BigInt(Math.round(sample.time * 1000)));
-    this.latestTime = time;
+    if (this.slicedRecords > 0) throw new Error('History.record called while a sliced record is under way; await recordSliced instead');
+    const steps = this.recordSteps(sample);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  }
 
-    // forEach rather than for…of: no [key, value] array per value, tens of thousands per pass.
-    sample.values.forEach((values, metric) => {
+  /**
+   * record(), giving the event loop a turn whenever `slices` says so: a pass records tens of
+   * thousands of values (and packs a whole chunk every `chunkSamples` passes), which is too
+   * long for a request to wait. Samples are recorded in the order of the calls. A read during
+   * the record sees the history as it was before the sample, never part of it: the sample's
+   * time is appended last, and reads clip open runs to the times recorded.
+   */
+  recordSliced(sample: Sample, slices: { next(): Promise<void> } = new Slices()): Promise<number> {
+    this.slicedRecords++;
+    const recorded = this.recordedSliced.then(async () => {
+      try {
+        const steps = this.recordSteps(sample);
+        for (let step = steps.next(); ; step = steps.next()) {
+          if (step.done) return step.value;
+          await slices.next();
+        }
+      } finally {
+        this.slicedRecords--;
+      }
+    });
+    this.recordedSliced = recorded.catch(() => undefined);
+    return recorded;
+  }
+
+  /** Records a sample, yielding where a sliced record may give the event loop a turn. */
+  private *recordSteps(sample: Sample): Generator<void, number> {
+    if (this.chunk.count === this.chunkSamples) yield* this.seal();
+    const seq = this.nextSeq++;
+    const time = historyTime(sample.time);
+    // Series new in this sample join the history when it is recorded, so no read sees them before.
+    const born: Series[] = [];
+
+    for (const [metric, values] of sample.values) {
       const desc = this.table.metric(metric);
-      if (!desc) return;
+      if (!desc) continue;
       let instances = this.byMetric.get(metric);
       if (!instances) this.byMetric.set(metric, (instances = new Map()));
+      // forEach rather than for…of: no [key, value] array per value, tens of thousands per pass.
       values.forEach((value, instance) => {
         let series = instances.get(instance);
         if (!series) {
           const name = desc.indom === null ? undefined : sample.instanceName(desc.indom, instance);
           series = { id: this.nextSeriesId++, desc, instance, name, sealedRuns: 0, open: undefined, lastSeq: -1 };
-          instances.set(instance, series);
-          this.byId.set(series.id, series);
+          born.push(series);
         }
         this.append(series, seq, value);
       });
-    });
+      yield;
+    }
 
     // A series missing from this sample keeps its run open until the chunk ends: if it comes
     // back (a collector late for a pass), the gap costs a few bits instead of a fresh run.
     let openBytes = 0;
+    let step = 0;
     for (const series of this.openSeries) {
       const run = series.open!;
       if (series.lastSeq !== seq && run.encoder.count > 0) run.missing++;
       openBytes += run.encoder.writer.capacity + RUN_OVERHEAD;
+      if (++step % STEP === 0) yield;
     }
     this.openBytes = openBytes;
+
+    // The sample's time and new series go in last: until then reads do not see the sample.
+    for (const series of born) {
+      this.byMetric.get(series.desc.name)!.set(series.instance, series);
+      this.byId.set(series.id, series);
+    }
+    const chunk = this.chunk;
+    if (chunk.count === 0) chunk.firstTime = time;
+    chunk.lastTime = time;
+    chunk.times.append(BigInt(Math.round(sample.time * 1000)));
+    this.latestTime = time;
 
     this.expire(time);
     this.emit('record', sample, seq);
@@ -298,38 +349,36 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
 
   /**
    * Packs the open chunk into a sealed one and starts the next. Open runs are copied straight
-   * from their encoders, which are then emptied for the next chunk; a series that had no value
-   * in this whole chunk lets its encoder go.
+   * from their encoders; the chunk stays as it was until the sealed one replaces it, so a read
+   * between two steps sees it whole. Then the encoders are emptied for the next chunk (reads
+   * skip the new chunk until it has a sample), and a series that had no value in this whole
+   * chunk lets its encoder go.
    */
-  private seal(): void {
+  private *seal(): Generator<void, void> {
     const chunk = this.chunk;
-    const ids = [...chunk.finished.keys()];
-    for (const series of this.openSeries) {
-      if (series.open!.encoder.count === 0) {
-        series.open = undefined;
-        this.openSeries.delete(series);
-        // Its sealed chunks may all have expired while the emptied run still held it.
-        if (series.sealedRuns === 0) this.forget(series);
-      } else if (!chunk.finished.has(series.id)) {
-        ids.push(series.id);
-      }
-    }
-    ids.sort((a, b) => a - b);
+    // Runs are packed in series id order, which is byId's: ids only grow and a series joins
+    // byId when it is born.
+    const owners: Series[] = [];
     let runCount = 0;
     let dataLength = 0;
     let values = 0;
-    for (const id of ids) {
-      for (const run of chunk.finished.get(id) ?? []) {
+    let step = 0;
+    for (const series of this.byId.values()) {
+      const finished = chunk.finished.get(series.id);
+      const open = series.open !== undefined && series.open.encoder.count > 0 ? series.open : undefined;
+      if (finished === undefined && open === undefined) continue;
+      owners.push(series);
+      for (const run of finished ?? []) {
         runCount++;
         dataLength += run.bytes.length;
         values += run.values;
       }
-      const open = this.byId.get(id)!.open;
       if (open) {
         runCount++;
         dataLength += open.encoder.writer.view().length;
         values += open.encoder.count - open.encoder.skipped;
       }
+      if (++step % STEP === 0) yield;
     }
     const series = new Uint32Array(runCount);
     const starts = new Uint8Array(runCount);
@@ -349,17 +398,15 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
       offset += run.bytes.length;
       r++;
     };
-    for (const id of ids) {
-      const owner = this.byId.get(id)!;
+    for (const owner of owners) {
       const first = r;
-      for (const run of chunk.finished.get(id) ?? []) pack(id, run);
+      for (const run of chunk.finished.get(owner.id) ?? []) pack(owner.id, run);
       const open = owner.open;
-      if (open) {
-        pack(id, { start: open.start, count: open.encoder.count, codec: open.encoder.codec, bytes: open.encoder.writer.view() });
-        open.encoder.reset();
-        open.missing = 0;
+      if (open && open.encoder.count > 0) {
+        pack(owner.id, { start: open.start, count: open.encoder.count, codec: open.encoder.codec, bytes: open.encoder.writer.view() });
       }
       owner.sealedRuns += r - first;
+      if (++step % STEP === 0) yield;
     }
     offsets[runCount] = offset;
     const sealed = new SealedChunk(
@@ -372,6 +419,19 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     this.sealedValues += sealed.values;
     this.chunk = new OpenChunk(chunk.firstSeq + chunk.count);
     this.openBytes = 0;
+    for (const owner of this.openSeries) {
+      const open = owner.open!;
+      if (open.encoder.count > 0) {
+        open.encoder.reset();
+        open.missing = 0;
+      } else {
+        owner.open = undefined;
+        this.openSeries.delete(owner);
+        // Its sealed chunks may all have expired while the emptied run still held it.
+        if (owner.sealedRuns === 0) this.forget(owner);
+      }
+      if (++step % STEP === 0) yield;
+    }
   }
 
   private expire(now: number): void {
@@ -425,7 +485,8 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
         encodedBytes += run.bytes.length;
       }
     }
-    for (const series of this.openSeries) {
+    // Until the open chunk has a sample, its runs hold only what a seal under way has packed already.
+    for (const series of this.chunk.count > 0 ? this.openSeries : []) {
       values += series.open!.encoder.count - series.open!.encoder.skipped;
       encodedBytes += Math.ceil(series.open!.encoder.writer.length / 8);
     }
@@ -520,7 +581,9 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     }
     const runs: Array<Omit<FinishedRun, 'values'>> = [...(chunk.finished.get(series.id) ?? [])];
     const open = series.open;
-    if (open && open.encoder.count > 0) runs.push({ start: open.start, count: open.encoder.count, codec: open.encoder.codec, bytes: open.encoder.writer.view() });
+    // A sliced record appends values before their time: only the recorded samples count.
+    const count = open ? Math.min(open.encoder.count, chunk.firstSeq + chunk.count - open.start) : 0;
+    if (count > 0) runs.push({ start: open!.start, count, codec: open!.encoder.codec, bytes: open!.encoder.writer.view() });
     return runs;
   }
 }

@@ -242,3 +242,84 @@ describe('history expiry', () => {
     assert.deepEqual(window.series.map((s) => s.values.at(-1)), last);
   });
 });
+
+describe('history recorded in slices', () => {
+  /** Samples of 300 float series (more than one seal step) and a few others; some come and go. */
+  function rows(count: number): Row[] {
+    return Array.from({ length: count }, (_, i) => {
+      const row: Row = Array.from({ length: 300 }, (_, k) => ['test.float', Math.fround(i + k / 8), `f${k}`]);
+      row.push(['test.u64', BigInt(i) * 1000n, 'a'], ['test.double', i % 4 === 0 ? 0.5 : i]);
+      // An instance born mid-chunk, and a string series whose run ends when it turns numeric…
+      if (i >= 5) row.push(['test.u64', BigInt(i), `late${i % 3}`]);
+      if (i % 5 !== 2) row.push(['test.string', `s${Math.floor(i / 3)}`, 'a']);
+      return row;
+    });
+  }
+  const sampleOf = (table: MetricTable, time: number, row: Row): Sample => {
+    const sample = new Sample(time);
+    const buffer = new CollectorBuffer(table, time);
+    for (const [metric, value, instance] of row) buffer.put(metric, value, instance);
+    buffer.mergeInto(sample);
+    return sample;
+  };
+  const t0 = 1_700_000_000_000;
+
+  test('a read between two slices sees the history before the sample, whole, including while a chunk is sealed', async () => {
+    const table = new MetricTable([family]);
+    const history = new History(table, { retentionMs: 3_600_000, maxBytes: 64 << 20, chunkSamples: 4 });
+    const query = { metrics: [...table.all()], start: 0, end: Infinity };
+    let before = history.read(query);
+    // Two values per u64 series: a series born in the sample being recorded would cut that to one.
+    const truncating = () => ({ metrics: [table.metric('test.u64')!], start: 0, end: Infinity, maxValues: 2 * before.series.filter((s) => s.desc.name === 'test.u64').length });
+    let beforeTruncated = history.read(truncating());
+    let pauses = 0;
+    // Every step of the record gives way, and a read at each must equal the read before the record.
+    const slices = {
+      next: async (): Promise<void> => {
+        pauses++;
+        assert.deepEqual(history.read(query), before, `read during the record of sample ${before.times.length}`);
+        assert.deepEqual(history.read(truncating()), beforeTruncated, `truncated read during the record of sample ${before.times.length}`);
+      },
+    };
+    const all = rows(13);
+    for (let i = 0; i < all.length; i++) {
+      const pausesBefore = pauses;
+      await history.recordSliced(sampleOf(table, t0 + i * 1000, all[i]!), slices);
+      const after = history.read(query);
+      assert.deepEqual(after.times, [...before.times, t0 + i * 1000], `sample ${i} is in the history once recorded`);
+      // A step per metric and per 256 open runs; a record that seals a chunk sizes, packs and
+      // empties its 300-odd runs in steps too.
+      const metrics = new Set(all[i]!.map(([metric]) => metric)).size;
+      const seals = i % 4 === 0 && i > 0;
+      const steps = pauses - pausesBefore;
+      assert.ok(seals ? steps >= metrics + 4 : steps === metrics + 1, `sample ${i} gave way ${steps} times`);
+      before = after;
+      beforeTruncated = history.read(truncating());
+    }
+  });
+
+  test('reads the same as a history recorded at once, and keeps the order of the calls', async () => {
+    const table = new MetricTable([family]);
+    const options = { retentionMs: 3_600_000, maxBytes: 64 << 20, chunkSamples: 4 };
+    const atOnce = new History(table, options);
+    const sliced = new History(table, options);
+    const always = { next: () => new Promise<void>((resolve) => setImmediate(resolve)) };
+    const all = rows(13);
+    for (let i = 0; i < all.length; i++) atOnce.record(sampleOf(table, t0 + i * 1000, all[i]!));
+    // Not awaited one by one: each waits for the one before.
+    const seqs = await Promise.all(all.map((row, i) => sliced.recordSliced(sampleOf(table, t0 + i * 1000, row), always)));
+    assert.deepEqual(seqs, all.map((_, i) => i));
+    const query = { metrics: [...table.all()], start: 0, end: Infinity };
+    assert.deepEqual(sliced.read(query), atOnce.read(query));
+    assert.deepEqual(sliced.stats(), atOnce.stats());
+  });
+
+  test('record() refuses to run while a sliced record is under way', async () => {
+    const table = new MetricTable([family]);
+    const history = new History(table, { retentionMs: 3_600_000, maxBytes: 64 << 20 });
+    const pending = history.recordSliced(sampleOf(table, t0, rows(1)[0]!), { next: () => new Promise((resolve) => setImmediate(resolve)) });
+    assert.throws(() => history.record(sampleOf(table, t0 + 1000, rows(1)[0]!)), /sliced record is under way/);
+    assert.equal(await pending, 0);
+    assert.equal(history.record(sampleOf(table, t0 + 1000, rows(1)[0]!)), 1);
+  });
+});
