@@ -93,6 +93,23 @@ describe(`the console with ${HOSTS} hosts × ${CGROUPS} cgroups`, { timeout: 600
     t.diagnostic(`overview, ${HOSTS} hosts side by side (${HOSTS * WIDGETS.length} charts, the visible ones refreshed): ${side.text}`);
   });
 
+  test('side by side, a chart off screen is not drawn until it is scrolled into view', async () => {
+    // Continues on the side-by-side page of the previous test. The last host's column is far to
+    // the right of a 1600 px window, and the pressure rows are far below it.
+    const lines = (selector: string): Promise<number> =>
+      page.locator(selector).evaluate((c) => (c as unknown as { lineCount: number }).lineCount);
+    const farRight = `metric-chart[data-widget="cpu"] >> nth=${HOSTS - 1}`;
+    await until('the first host\'s CPU chart drawn', async () => (await lines('metric-chart[data-widget="cpu"] >> nth=0')) > 0);
+    await sleep(2000);
+    assert.equal(await lines(farRight), 0, 'the last column is off screen: not drawn');
+    const below = page.locator('metric-chart').last();
+    assert.equal(await below.evaluate((c) => (c as unknown as { lineCount: number }).lineCount), 0, 'the last row is off screen: not drawn');
+    await page.locator(farRight).evaluate((c) => c.closest('.rows')!.scrollTo({ left: 1e6 }));
+    await until('the last column drawn once scrolled into view', async () => (await lines(farRight)) > 0, 5_000);
+    await below.scrollIntoViewIfNeeded();
+    await until('the last row drawn once scrolled into view', async () => (await below.evaluate((c) => (c as unknown as { lineCount: number }).lineCount)) > 0, 5_000);
+  });
+
   test('the containers view lists every cgroup of every host', async (t) => {
     const query = agents.map((a) => `host=${encodeURIComponent(a.url)}`).join('&');
     await page.goto(`${agents[0]!.url}/?${query}&view=containers&cgroups=1`);

@@ -5,7 +5,7 @@ import type { SeriesSource } from '../data/host-data.js';
 import type { Layout } from '../data/url-state.js';
 import { WIDGETS, type Widget } from '../data/widgets.js';
 import { hostLabel } from './host-list.js';
-import type { TimeView } from './metric-chart.js';
+import type { MetricChart, TimeView } from './metric-chart.js';
 import { ticker } from './ticker.js';
 import './host-state.js';
 import './metric-chart.js';
@@ -41,6 +41,22 @@ export class HostOverview extends LitElement {
   declare time: TimeView;
   private labels = '';
   private unregister?: () => void;
+  /**
+   * Side by side, the overview tells its charts whether they are on screen: one observed element
+   * per row of 20 instead of one per chart (each costs an intersection check every frame), and
+   * the columns in view found from the rows' horizontal scroll.
+   */
+  private readonly rowObserver = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      if (e.isIntersecting) this.rowsOnScreen.add(e.target);
+      else this.rowsOnScreen.delete(e.target);
+    }
+    this.showVisibleCharts();
+  });
+  private readonly rowsResized = new ResizeObserver(() => this.showVisibleCharts());
+  /** Rows and scrollers observed, and the rows on screen. */
+  private readonly observed = new Set<Element>();
+  private readonly rowsOnScreen = new Set<Element>();
 
   constructor() {
     super();
@@ -63,6 +79,8 @@ export class HostOverview extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    // Back in the page: the rows rendered before are observed again.
+    if (this.hasUpdated) this.observeRows();
     // Column headings name hosts; hostnames arrive with the first samples.
     this.unregister = ticker.add(() => {
       const labels = this.connections.map(hostLabel).join();
@@ -76,6 +94,52 @@ export class HostOverview extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.unregister?.();
+    this.rowObserver.disconnect();
+    this.rowsResized.disconnect();
+    this.observed.clear();
+    this.rowsOnScreen.clear();
+  }
+
+  /** Rows and charts may have been made or replaced. */
+  protected override updated(): void {
+    this.observeRows();
+  }
+
+  /** Observes the rows there are now (a new row is reported once observed), and tells new charts in rows on screen. */
+  private observeRows(): void {
+    const rows = new Set(this.renderRoot.querySelectorAll('.rows .row'));
+    const scrollers = new Set(this.renderRoot.querySelectorAll('.rows'));
+    for (const el of this.observed) {
+      if (rows.has(el) || scrollers.has(el)) continue;
+      this.rowObserver.unobserve(el);
+      this.rowsResized.unobserve(el);
+      this.observed.delete(el);
+      this.rowsOnScreen.delete(el);
+    }
+    for (const row of rows) if (!this.observed.has(row)) this.rowObserver.observe(row);
+    for (const scroller of scrollers) if (!this.observed.has(scroller)) this.rowsResized.observe(scroller);
+    for (const el of [...rows, ...scrollers]) this.observed.add(el);
+    this.showVisibleCharts();
+  }
+
+  /** A chart is on screen when its row is and its column is within the rows' scrolled-to part and the window. */
+  private showVisibleCharts(): void {
+    for (const scroller of this.renderRoot.querySelectorAll('.rows')) {
+      const box = scroller.getBoundingClientRect();
+      const left = Math.max(box.left, 0);
+      const right = Math.min(box.right, window.innerWidth);
+      for (const row of scroller.querySelectorAll('.row')) {
+        const onScreen = this.rowsOnScreen.has(row);
+        for (const chart of row.querySelectorAll<MetricChart>('metric-chart')) {
+          if (!onScreen) {
+            chart.setVisible(false);
+            continue;
+          }
+          const r = chart.getBoundingClientRect();
+          chart.setVisible(r.right > left && r.left < right);
+        }
+      }
+    }
   }
 
   override render() {
@@ -96,15 +160,19 @@ export class HostOverview extends LitElement {
     const n = this.connections.length;
     // As wide as all columns: a row's containment clips what overflows it, so nothing may.
     const columns = `grid-template-columns: repeat(${n}, minmax(${COLUMN_MIN}px, 1fr)); min-width: ${n * COLUMN_MIN + (n - 1) * GAP}px`;
-    return html`<div class="rows">
+    return html`<div class="rows" @scroll=${this.showVisibleCharts}>
       <div class="row" style=${columns}>${this.connections.map((c) => html`<div class="hosthead">${hostLabel(c)}</div>`)}</div>
-      ${widgets.map((w) => html`<div class="row" style=${columns}>${this.connections.map((c) => this.chart(w, [c]))}</div>`)}
+      ${widgets.map((w) => html`<div class="row" style=${columns}>${this.connections.map((c) => this.chart(w, [c], true))}</div>`)}
     </div>`;
   }
 
-  private chart(widget: Widget, connections: readonly AgentConnection[]) {
+  /** `inRow`: the chart is told by the overview whether it is on screen. */
+  private chart(widget: Widget, connections: readonly AgentConnection[], inRow = false) {
     const source = (): ChartSpec => widgetChart(widget, sources(connections));
-    return connections.length ? html`<metric-chart data-widget=${widget.id} .source=${source} .time=${this.time}></metric-chart>` : nothing;
+    if (!connections.length) return nothing;
+    return inRow
+      ? html`<metric-chart visibility-from-parent data-widget=${widget.id} .source=${source} .time=${this.time}></metric-chart>`
+      : html`<metric-chart data-widget=${widget.id} .source=${source} .time=${this.time}></metric-chart>`;
   }
 }
 

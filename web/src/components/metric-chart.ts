@@ -141,15 +141,23 @@ export class MetricChart extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.observer = new IntersectionObserver((entries) => {
-      this.visible = entries.some((e) => e.isIntersecting);
-      if (this.visible) ticker.schedule(true);
-    });
-    this.observer.observe(this);
+    // Each observed element costs the browser an intersection check every frame: where hundreds of
+    // charts share a parent (the side-by-side overview), the parent observes for them (see setVisible).
+    if (!this.hasAttribute('visibility-from-parent')) {
+      this.observer = new IntersectionObserver((entries) => this.setVisible(entries.some((e) => e.isIntersecting)));
+      this.observer.observe(this);
+    }
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(this);
     this.unregister = ticker.add(() => this.refresh());
     window.addEventListener('vigil-theme', this.onTheme);
+  }
+
+  /** Whether the chart is on screen: off screen it is not redrawn; coming into view, it is redrawn at once. */
+  setVisible(visible: boolean): void {
+    if (visible === this.visible) return;
+    this.visible = visible;
+    if (visible) ticker.schedule(true);
   }
 
   /** Colours are read when the plot is made: make it again. */
