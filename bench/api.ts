@@ -15,8 +15,9 @@ import { closedLoop, paced, type Latencies } from './latency.js';
 import { BenchCgroups, quantile, round, sleep, table, verdict, type BenchOptions, type ScenarioResult, type Verdict } from './lib.js';
 import { PMPROXY, pcpNames, pmapiContext, startPcp } from './pcp.js';
 
-const HOST_30 = readFileSync('/work/shared/pcp/tools/host-30-metrics.txt', 'utf8').split('\n').filter(Boolean);
-const CONTAINER = [
+/** The Vector host dashboard's 30 names and grafana-pcp's container dashboard's: the API bench's two fetches. */
+export const HOST_30 = readFileSync('/work/shared/pcp/tools/host-30-metrics.txt', 'utf8').split('\n').filter(Boolean);
+export const CONTAINER = [
   'cgroup.cpuacct.usage', 'cgroup.memory.usage',
   'cgroup.blkio.all.throttle.io_serviced.read', 'cgroup.blkio.all.throttle.io_serviced.write',
   'cgroup.blkio.all.throttle.io_service_bytes.read', 'cgroup.blkio.all.throttle.io_service_bytes.write',

@@ -13,12 +13,9 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BenchCgroups, quantile, sleep } from './lib.js';
 import { servedNames } from './agent.js';
+import { CONTAINER, HOST_30 } from './api.js';
 
 const [seconds = '30', count = '100'] = process.argv.slice(2);
-const HOST_30 = readFileSync('/work/shared/pcp/tools/host-30-metrics.txt', 'utf8').split('\n').filter(Boolean);
-const CONTAINER = ['cgroup.cpuacct.usage', 'cgroup.memory.usage', 'cgroup.blkio.all.throttle.io_serviced.read',
-  'cgroup.blkio.all.throttle.io_serviced.write', 'cgroup.blkio.all.throttle.io_service_bytes.read',
-  'cgroup.blkio.all.throttle.io_service_bytes.write'];
 const TICKER = fileURLToPath(new URL('./loop-ticker.mjs', import.meta.url));
 const CLI = fileURLToPath(new URL('../dist/agent/cli.js', import.meta.url));
 /** Start-up and the first fetches (which add demand) are not what a pass costs. */
