@@ -32,6 +32,9 @@ function recentMean(source: SeriesSource, terms: ReadonlyArray<{ metric: string;
   return count ? (sum / count) * terms.length : NaN;
 }
 
+/** What a host's row set depends on besides its store: its catalog and its name. */
+const rowSetStamp = (c: AgentConnection): string => `${c.catalog.version}.${hostLabel(c)}`;
+
 /**
  * How long the table keeps its order, and a host its row set and ranks, while values change.
  * Recomputing and re-sorting thousands of rows for every sample cost most of the view's frame
@@ -168,7 +171,7 @@ export class ContainersView extends LitElement {
     let rowsChanged = changed;
     const due: AgentConnection[] = [];
     const remake = (c: AgentConnection, source: SeriesSource | undefined, old?: HostRows): void => {
-      const stamp = `${c.catalog.version}.${hostLabel(c)}`;
+      const stamp = rowSetStamp(c);
       // The instance index holds as long as the catalog: a new sample alone does not change it.
       const reader = source && (old?.stamp === stamp && old.reader?.source === source ? old.reader : new ResourceReader(source));
       const rows = reader ? containerRows(source, c.url, hostLabel(c), cgroups, reader) : [];
@@ -182,7 +185,7 @@ export class ContainersView extends LitElement {
       if (!host || host.reader?.source !== source) remake(c, source, host);
       else if (host.version !== version) {
         host.version = version;
-        if (now - host.at >= RESORT_MS || host.stamp !== `${c.catalog.version}.${hostLabel(c)}`) due.push(c);
+        if (now - host.at >= RESORT_MS || host.stamp !== rowSetStamp(c)) due.push(c);
         if (host.reader) for (const row of inView) if (row.host === c.url) refreshRow(host.reader.source, host.reader, row);
         changed = true;
       }
