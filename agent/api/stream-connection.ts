@@ -150,6 +150,8 @@ export class StreamConnection implements ClientGauge {
   }
 
   private onMessage(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    // Once the agent has decided to close, requests still in flight are moot (and would close it again).
+    if (this.closing) return;
     const { limits } = this.context;
     const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (bytes.length > limits.messageBytes) {
