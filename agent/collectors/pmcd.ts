@@ -15,7 +15,8 @@ export function pmcdCollector(roots: Roots): Collector {
     name: 'pmcd',
     family: pmcdFamily,
     collect(out, ctx) {
-      const hostname = readOptional(`${roots.procfs}/sys/kernel/hostname`, ctx);
+      // sethostname(2) changes it at any time: read every pass.
+      const hostname = ctx.wants('pmcd.hostname') ? readOptional(`${roots.procfs}/sys/kernel/hostname`, ctx) : undefined;
       if (hostname !== undefined) out.put('pmcd.hostname', hostname.trim());
       out.put('pmcd.version', version);
     },

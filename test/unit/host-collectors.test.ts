@@ -43,10 +43,11 @@ interface Pass {
 async function collectOnce(
   collectors: readonly Collector[],
   table = new MetricTable(collectors.map((c) => c.family)),
+  wants: (metric: string) => boolean = () => true,
 ): Promise<Pass> {
   const sample = new Sample(Date.now());
   const unreadable: string[] = [];
-  const ctx: CollectContext = { wants: () => true, unreadable: (key) => unreadable.push(key) };
+  const ctx: CollectContext = { wants, unreadable: (key) => unreadable.push(key) };
   for (const collector of collectors) {
     const buffer = new CollectorBuffer(table, sample.time);
     await collector.collect(buffer, ctx);
@@ -113,6 +114,40 @@ test('on the fixture tree every host metric equals what PCP\'s own linux PMDA re
   assert.equal(pass.values.get('kernel.all.pressure.irq.full.total\t'), undefined);
   assert.equal(pass.values.get('kernel.all.pressure.cpu.some.total\t'), 25762972n);
   assert.deepEqual(pass.unreadable, []);
+});
+
+test('a pass that wants one host metric gets the values for it that a pass wanting everything gets', async () => {
+  // Collectors convert and put only what is wanted: a metric computed from fields that feed
+  // other metrics (mem.util.used, mem.vmstat.pgsteal_total, disk.all.*) must not lose them.
+  const collectors = createCollectors(fixtureRoots, HOST);
+  const table = new MetricTable(collectors.map((c) => c.family));
+  const everything = await collectOnce(collectors, table);
+  const valuesOf = (pass: Pass, name: string): Array<[string, Value]> => [...pass.values].filter(([key]) => key.startsWith(`${name}\t`));
+  const names = new Set([...everything.values.keys()].map((key) => key.split('\t')[0]!));
+  assert.ok(names.size > 600, `${names.size} metrics have values`);
+  const differ: string[] = [];
+  for (const name of names) {
+    const alone = await collectOnce(collectors, table, (metric) => metric === name);
+    if (JSON.stringify(valuesOf(alone, name), (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) !==
+      JSON.stringify(valuesOf(everything, name), (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))) differ.push(name);
+  }
+  assert.deepEqual(differ, []);
+  const nothing = await collectOnce(collectors, table, () => false);
+  // Only a few scalars of files read anyway, which cost less to put than to ask about.
+  assert.ok(nothing.values.size < 15, `a pass that wants nothing puts almost nothing (${[...nothing.values.keys()].join(', ')})`);
+});
+
+test('the hostname is read every pass (sethostname changes it); uname fields and the distribution once', async () => {
+  const dir = scratchDir();
+  cpSync(FIXTURE, dir, { recursive: true });
+  const [kernel] = createCollectors({ procfs: join(dir, 'proc'), sysfs: join(dir, 'sys'), root: dir }, ['kernel']);
+  const first = await collectOnce([kernel!]);
+  writeFileSync(join(dir, 'proc/sys/kernel/hostname'), 'renamed\n');
+  const second = await collectOnce([kernel!]);
+  assert.notEqual(first.values.get('kernel.uname.nodename\t'), 'renamed');
+  assert.equal(second.values.get('kernel.uname.nodename\t'), 'renamed');
+  assert.equal(second.values.get('kernel.uname.release\t'), first.values.get('kernel.uname.release\t'));
+  assert.ok(second.values.get('kernel.uname.release\t'));
 });
 
 test('on the real /proc: values for every family, u64 as bigint, percpu instances cpuN with id N', async () => {

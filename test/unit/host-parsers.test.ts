@@ -95,6 +95,7 @@ test('whole disks are told from partitions and virtual devices by name, as PCP d
   for (const name of others) assert.ok(!isWholeDisk(name), `${name} is not a disk`);
   // This host: only vda of vda, loop0-7 and zram0.
   assert.deepEqual(parseDiskstats(fixture('proc/diskstats')).map((d) => d.name).filter(isWholeDisk), ['vda']);
+  assert.deepEqual(parseDiskstats(fixture('proc/diskstats'), isWholeDisk).map((d) => d.name), ['vda'], 'only the kept devices');
 });
 
 test('/proc/net/dev: interfaces split at the colon, all 16 counters', () => {
