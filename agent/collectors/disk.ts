@@ -1,7 +1,7 @@
 import { diskFamily } from '../metrics/disk.js';
 import { isWholeDisk, parseDiskstats, type DiskStats } from '../parsers/diskstats.js';
 import { parsePartitions } from '../parsers/partitions.js';
-import { readParsed, u32 } from './procfs.js';
+import { ProcFiles, u32 } from './procfs.js';
 import { readOptional } from './read.js';
 import type { Collector, Roots } from './types.js';
 
@@ -42,19 +42,21 @@ const ALL = COUNTERS.map(([leaf, value]) => ({ metric: `disk.all.${leaf}`, value
 
 export function diskCollector(roots: Roots): Collector {
   // Sums PCP declares 32-bit (total_rawactive, disk.all.flush_rawactive…) wrap as its C code does.
+  const files = new ProcFiles(roots.procfs);
   const narrow = new Set(diskFamily.metrics.filter((m) => m.type === 'u32').map((m) => m.name));
   return {
     name: 'disk',
     family: diskFamily,
     collect(out, ctx) {
-      const disks = readParsed(`${roots.procfs}/diskstats`, (text) => parseDiskstats(text, isWholeDisk), ctx);
+      files.sweep();
+      const disks = files.parsed(`${roots.procfs}/diskstats`, (text) => parseDiskstats(text, isWholeDisk), ctx);
       if (!disks) return;
       const put = (metric: string, value: bigint, instance?: string): void =>
         out.put(metric, narrow.has(metric) ? u32(value) : value, instance);
       out.put('hinv.ndisk', disks.length);
       const dev = DEV.filter(({ metric }) => ctx.wants(metric));
       // Capacity is in /proc/partitions, in 1 KiB blocks; the scheduler a sysfs file per disk.
-      const sizes = ctx.wants('disk.dev.capacity') ? readParsed(`${roots.procfs}/partitions`, parsePartitions, ctx) : undefined;
+      const sizes = ctx.wants('disk.dev.capacity') ? files.parsed(`${roots.procfs}/partitions`, parsePartitions, ctx) : undefined;
       const scheduler = ctx.wants('disk.dev.scheduler');
       for (const disk of disks) {
         for (const { metric, value } of dev) put(metric, value(disk), disk.name);

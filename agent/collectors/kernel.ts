@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { kernelFamily } from '../metrics/kernel.js';
 import { DISTRO_FILES, parseDistro } from '../parsers/distro.js';
 import { parseUptime } from '../parsers/uptime.js';
-import { readParsed } from './procfs.js';
+import { ProcFiles } from './procfs.js';
 import { readOptional } from './read.js';
 import type { CollectContext, Collector, Roots } from './types.js';
 
@@ -20,6 +20,7 @@ const UNAME: ReadonlyArray<readonly [metric: string, file: string]> = [
 
 export function kernelCollector(roots: Roots): Collector {
   const etc = join(roots.root ?? '/', 'etc');
+  const files = new ProcFiles(roots.procfs);
   let uname: Array<readonly [metric: string, value: string]> | undefined;
   // As PCP's linux PMDA, which reads the release file once: it changes with a distribution upgrade, which reboots.
   let distro: { value: string | undefined } | undefined;
@@ -34,8 +35,9 @@ export function kernelCollector(roots: Roots): Collector {
     name: 'kernel',
     family: kernelFamily,
     collect(out, ctx) {
+      files.sweep();
       if (ctx.wants('kernel.all.uptime') || ctx.wants('kernel.all.idletime')) {
-        const uptime = readParsed(`${roots.procfs}/uptime`, parseUptime, ctx);
+        const uptime = files.parsed(`${roots.procfs}/uptime`, parseUptime, ctx);
         if (uptime) {
           out.put('kernel.all.uptime', uptime.uptime);
           out.put('kernel.all.idletime', uptime.idle);
@@ -50,7 +52,7 @@ export function kernelCollector(roots: Roots): Collector {
       }
       // sethostname(2) changes it at any time: read every pass.
       if (ctx.wants('kernel.uname.nodename')) {
-        const hostname = readOptional(`${roots.procfs}/sys/kernel/hostname`, ctx);
+        const hostname = files.read(`${roots.procfs}/sys/kernel/hostname`, ctx);
         if (hostname !== undefined) out.put('kernel.uname.nodename', hostname.trim());
       }
       if (ctx.wants('kernel.uname.distro')) {

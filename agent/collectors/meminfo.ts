@@ -1,7 +1,7 @@
 import { statfsSync } from 'node:fs';
 import { memFamily } from '../metrics/mem.js';
 import { parseMeminfo } from '../parsers/meminfo.js';
-import { readParsed } from './procfs.js';
+import { PROC_SUPER_MAGIC, ProcFiles } from './procfs.js';
 import type { Collector, Roots } from './types.js';
 
 /** Metrics that are one /proc/meminfo field each, in the field's unit (kB, or pages for HugePages_*). */
@@ -51,21 +51,20 @@ const DERIVED: ReadonlyArray<readonly [metric: string, fields: readonly string[]
   ] as const),
 ];
 
-/** statfs magic of procfs, which reports the kernel's page size as its block size. */
-const PROC_SUPER_MAGIC = 0x9fa0;
-
 export function meminfoCollector(roots: Roots): Collector {
   const pageSize = kernelPageSize(roots.procfs);
+  const files = new ProcFiles(roots.procfs);
   return {
     name: 'meminfo',
     family: memFamily,
     collect(out, ctx) {
+      files.sweep();
       // Of its ~55 lines, a pass converts those the wanted metrics need.
       const fields = FIELDS.filter(([metric]) => ctx.wants(metric));
       const derived = DERIVED.filter(([metric]) => ctx.wants(metric));
       const needed = new Set([...fields.map(([, field]) => field), ...derived.flatMap(([, from]) => from)]);
       if (needed.size > 0) {
-        const mem = readParsed(`${roots.procfs}/meminfo`, (text) => parseMeminfo(text, needed), ctx);
+        const mem = files.parsed(`${roots.procfs}/meminfo`, (text) => parseMeminfo(text, needed), ctx);
         if (!mem) return;
         for (const [metric, field] of fields) {
           const value = mem.get(field);
@@ -81,7 +80,7 @@ export function meminfoCollector(roots: Roots): Collector {
   };
 }
 
-/** The page size, from procfs's block size; undefined when `procfs` is a fixture tree, not procfs. */
+/** The page size, from procfs's block size (procfs reports the kernel's page size there); undefined when `procfs` is a fixture tree, not procfs. */
 function kernelPageSize(procfs: string): number | undefined {
   try {
     const fs = statfsSync(procfs);

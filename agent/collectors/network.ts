@@ -4,7 +4,7 @@ import { parseNetDev, type NetDevice } from '../parsers/netdev.js';
 import { parseSnmp, parseSnmpHeader, snmpValue, type SnmpHeader } from '../parsers/snmp.js';
 import { parseTcpStates, TCP_STATES, type TcpState } from '../parsers/tcpconn.js';
 import type { SampleWriter } from '../store/sample.js';
-import { readParsed } from './procfs.js';
+import { ProcFiles, readParsed } from './procfs.js';
 import { log } from '../log.js';
 import { readOptional, readOptionalAsync } from './read.js';
 import type { CollectContext, Collector, Roots } from './types.js';
@@ -279,23 +279,36 @@ function snmpHeader(line: string): SnmpHeader {
   return header;
 }
 
+export interface NetworkOptions {
+  /**
+   * `/sys/class/net` as seen from the namespace, for link state (mtu, speed, duplex, up,
+   * running); omit it when no such view exists, and those metrics are left without values.
+   */
+  classNetDir?: string;
+  /**
+   * What the caller puts before the names it keeps (`containers.`), so that only files with a
+   * wanted metric are read and only wanted values converted.
+   */
+  prefix?: string;
+  /** Reads dev, snmp and netstat through kept descriptors: the host's, whose directory stays. */
+  files?: ProcFiles;
+}
+
 /**
  * Writes every network.* metric (and hinv.ninterface) of one network namespace that is wanted.
  *
  * @param netDir the namespace's procfs net directory: `<procfs>/net` for the host's,
  *   `<procfs>/<pid>/net` for a container's (any pid inside its network namespace).
- * @param classNetDir `/sys/class/net` as seen from that namespace, for link state (mtu,
- *   speed, duplex, up, running); omit it when no such view exists, and those metrics are
- *   left without values.
- * @param prefix what the caller puts before the names it keeps (`containers.`), so that only
- *   files with a wanted metric are read and only wanted values converted.
  */
-export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectContext, classNetDir?: string, prefix = ''): void {
+export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectContext, options: NetworkOptions = {}): void {
+  const { classNetDir, prefix = '', files } = options;
+  const parsed = <T>(path: string, parse: (text: string) => T): T | undefined =>
+    files ? files.parsed(path, parse, ctx) : readParsed(path, parse, ctx);
   let plan = plans.get(prefix);
   if (!plan) plans.set(prefix, (plan = networkPlan(prefix)));
   const wanted = <T extends Named>(metrics: readonly T[]): T[] => metrics.filter((m) => ctx.wants(m.asked));
 
-  const devices = readParsed(`${netDir}/dev`, parseNetDev, ctx);
+  const devices = parsed(`${netDir}/dev`, parseNetDev);
   if (devices) {
     out.put('hinv.ninterface', devices.length);
     const counters = wanted(plan.interfaces);
@@ -312,11 +325,11 @@ export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectCo
   for (const file of ['snmp', 'netstat'] as const) {
     const sections = plan.snmp[file].map(({ section, columns }) => ({ section, columns: wanted(columns) })).filter((s) => s.columns.length > 0);
     if (sections.length === 0) continue;
-    // Values are converted inside readParsed, so that a malformed one is reported with the file's path.
-    readParsed(`${netDir}/${file}`, (text) => {
-      const parsed = parseSnmp(text, snmpHeader);
+    // Values are converted inside the parse, so that a malformed one is reported with the file's path.
+    parsed(`${netDir}/${file}`, (text) => {
+      const snmp = parseSnmp(text, snmpHeader);
       for (const { section, columns } of sections) {
-        const values = parsed.get(section);
+        const values = snmp.get(section);
         if (!values) continue;
         for (const { metric, column } of columns) {
           const value = snmpValue(values, column);
@@ -324,7 +337,7 @@ export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectCo
           if (value !== undefined) out.put(metric, BigInt.asUintN(64, value));
         }
       }
-    }, ctx);
+    });
   }
   for (const { file, states } of plan.tcp) {
     const counted = wanted(states);
@@ -336,11 +349,13 @@ export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectCo
 }
 
 export function networkCollector(roots: Roots): Collector {
+  const files = new ProcFiles(roots.procfs);
   return {
     name: 'network',
     family: networkFamily,
     collect(out, ctx) {
-      collectNetwork(`${roots.procfs}/net`, out, ctx, `${roots.sysfs}/class/net`);
+      files.sweep();
+      collectNetwork(`${roots.procfs}/net`, out, ctx, { classNetDir: `${roots.sysfs}/class/net`, files });
     },
   };
 }

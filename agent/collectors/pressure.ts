@@ -1,6 +1,6 @@
 import { pressureFamily } from '../metrics/pressure.js';
 import { parsePressure } from '../parsers/cgroup-formats.js';
-import { readParsed } from './procfs.js';
+import { ProcFiles } from './procfs.js';
 import type { Collector, Roots } from './types.js';
 
 const RESOURCES = ['cpu', 'memory', 'io', 'irq'] as const;
@@ -21,15 +21,17 @@ const FILES = RESOURCES.map((resource) => ({
 }));
 
 export function pressureCollector(roots: Roots): Collector {
+  const files = new ProcFiles(roots.procfs);
   return {
     name: 'pressure',
     family: pressureFamily,
     collect(out, ctx) {
+      files.sweep();
       for (const { resource, lines } of FILES) {
         // A file per resource: read only those with a wanted line.
         const wanted = lines.filter(({ avg, total }) => ctx.wants(avg) || ctx.wants(total));
         if (wanted.length === 0) continue;
-        const pressure = readParsed(`${roots.procfs}/pressure/${resource}`, parsePressure, ctx);
+        const pressure = files.parsed(`${roots.procfs}/pressure/${resource}`, parsePressure, ctx);
         if (!pressure) continue;
         for (const { kind, avg, total } of wanted) {
           const line = pressure[kind];

@@ -1,6 +1,6 @@
 import { cpuFamily } from '../metrics/cpu.js';
 import { parseStat, type CpuTicks } from '../parsers/stat.js';
-import { readParsed } from './procfs.js';
+import { ProcFiles } from './procfs.js';
 import type { Collector, Roots } from './types.js';
 
 /**
@@ -41,6 +41,7 @@ const ALL = leavesUnder('kernel.all.cpu');
 const PERCPU = leavesUnder('kernel.percpu.cpu');
 
 export function statCollector(roots: Roots): Collector {
+  const files = new ProcFiles(roots.procfs);
   const lastIowait = new Map<string, bigint>();
   const steadyIowait = (key: string, iowait: bigint): bigint => {
     const last = lastIowait.get(key);
@@ -52,7 +53,8 @@ export function statCollector(roots: Roots): Collector {
     name: 'stat',
     family: cpuFamily,
     collect(out, ctx) {
-      const stat = readParsed(`${roots.procfs}/stat`, parseStat, ctx);
+      files.sweep();
+      const stat = files.parsed(`${roots.procfs}/stat`, parseStat, ctx);
       if (!stat) return;
       // The iowait hold needs every pass's value, wanted or not: it is computed before the filter.
       const allIowait = steadyIowait('', stat.all.iowait);

@@ -1,6 +1,6 @@
 import { vmstatFamily } from '../metrics/vmstat.js';
 import { parseFlatKeyed } from '../parsers/cgroup-formats.js';
-import { readParsed, u32 } from './procfs.js';
+import { ProcFiles, u32 } from './procfs.js';
 import type { CollectContext, Collector, Roots } from './types.js';
 
 /** PCP's sums over the per-zone and per-reclaimer fields (its own names, not kernel fields). */
@@ -41,13 +41,15 @@ function fieldsFor(ctx: CollectContext): Set<string> | undefined {
 }
 
 export function vmstatCollector(roots: Roots): Collector {
+  const files = new ProcFiles(roots.procfs);
   return {
     name: 'vmstat',
     family: vmstatFamily,
     collect(out, ctx) {
+      files.sweep();
       const fields = fieldsFor(ctx);
       if (!fields) return;
-      const vm = readParsed(`${roots.procfs}/vmstat`, (text) => parseFlatKeyed(text, fields), ctx);
+      const vm = files.parsed(`${roots.procfs}/vmstat`, (text) => parseFlatKeyed(text, fields), ctx);
       if (!vm) return;
       const totals = new Map(TOTALS.map(([metric]) => [metric, 0n]));
       for (const [field, value] of vm) {

@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -188,6 +188,35 @@ test('on the real /proc: values for every family, u64 as bigint, percpu instance
   assert.deepEqual(instances('network.interface.in.bytes'), netdev);
 });
 
+test('on the real /proc, host files are read through descriptors kept between passes, and read afresh', async () => {
+  const held = (path: string): number => readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
+  const before = held('/proc/stat');
+  const [stat] = createCollectors(liveRoots, ['stat']);
+  const table = new MetricTable([stat!.family]);
+  const first = await collectOnce([stat!], table);
+  assert.equal(held('/proc/stat'), before + 1, 'the collector keeps /proc/stat open');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const second = await collectOnce([stat!], table);
+  assert.equal(held('/proc/stat'), before + 1, 'and reads it again through the same descriptor');
+  const switches = (pass: Pass): bigint => pass.values.get('kernel.all.pswitch\t') as bigint;
+  assert.ok(switches(second) > switches(first), 'with the values of the moment, not those of the first read');
+
+  const [meminfo] = createCollectors(liveRoots, ['meminfo']);
+  const memTable = new MetricTable([meminfo!.family]);
+  const memBefore = held('/proc/meminfo');
+  await collectOnce([meminfo!], memTable);
+  assert.equal(held('/proc/meminfo'), memBefore + 1);
+  await collectOnce([meminfo!], memTable, () => false);
+  await collectOnce([meminfo!], memTable, () => false);
+  assert.equal(held('/proc/meminfo'), memBefore, 'a file the passes no longer read is closed');
+});
+
 test('missing kernel files leave their metrics absent and throw nothing', async () => {
   const empty = scratchDir();
   const pass = await collectOnce(createCollectors({ procfs: join(empty, 'proc'), sysfs: join(empty, 'sys'), root: empty }, HOST));
@@ -225,7 +254,7 @@ test('iowait that steps back a little holds at its last value, a large drop pass
 test('collectNetwork reads the network namespace whose net directory it is given', async (t) => {
   const table = new MetricTable([networkFamily]);
   const networkOf = async (netDir: string, classNetDir?: string): Promise<Pass> =>
-    collectOnce([{ name: 'network', family: networkFamily, collect: (out, ctx) => collectNetwork(netDir, out, ctx, classNetDir) }], table);
+    collectOnce([{ name: 'network', family: networkFamily, collect: (out, ctx) => collectNetwork(netDir, out, ctx, { classNetDir }) }], table);
 
   const fixture = await networkOf(`${FIXTURE}/proc/net`);
   assert.equal(fixture.values.get('network.interface.in.bytes\teth0'), 337729873n);
