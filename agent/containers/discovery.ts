@@ -320,8 +320,13 @@ class JsonFileCache {
   private readonly entries = new Map<string, { mtimeMs: number; size: number; value: unknown; used: boolean }>();
 
   get<T>(path: string, parse: (text: string) => T, ctx: CollectContext): T | undefined {
-    // Most engines are not installed: a missing file must not cost an exception every pass.
-    const stat = tolerant(path, ctx, (p) => statSync(p, { throwIfNoEntry: false }));
+    let stat;
+    try {
+      // Most engines are not installed: a missing file must not cost an exception every pass.
+      stat = statSync(path, { throwIfNoEntry: false });
+    } catch {
+      return undefined;
+    }
     if (!stat) return undefined;
     const cached = this.entries.get(path);
     if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) {
