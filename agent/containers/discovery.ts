@@ -159,13 +159,16 @@ export class ContainerDiscovery {
     // the first listing (at start), and ids in cgroups that an engine has not told us about yet.
     const walked = await this.walk(ctx);
     const unknown = walked.filter(({ classified }) => !this.apis.some((api) => api.containers.has(classified.id)));
-    const asked = Promise.all(this.apis.map(async (api) => {
-      await api.firstAttempt;
-      await Promise.all(unknown.map(({ classified }) => api.lookup(classified.id)));
-    }));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([asked, new Promise((resolve) => (timer = setTimeout(resolve, LOOKUP_WAIT_MS)))]);
-    clearTimeout(timer);
+    // Usually there is nothing to wait for: no timer then.
+    if (unknown.length > 0 || !this.apis.every((api) => api.attempted)) {
+      const asked = Promise.all(this.apis.map(async (api) => {
+        await api.firstAttempt;
+        await Promise.all(unknown.map(({ classified }) => api.lookup(classified.id)));
+      }));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([asked, new Promise((resolve) => (timer = setTimeout(resolve, LOOKUP_WAIT_MS)))]);
+      clearTimeout(timer);
+    }
 
     for (const api of this.apis) {
       for (const c of api.containers.values()) {
