@@ -162,6 +162,7 @@ const COUNTERS: ReadonlyArray<readonly [leaf: string, value: (d: NetDevice) => b
   ['total.drops', (d) => d.rx.drops + d.tx.drops],
   ['total.mcasts', (d) => d.rx.multicast],
 ];
+
 /**
  * Interfaces left out of network.all, PCP's default (its interfaces.conf): loopback and the
  * virtual devices that would count the same traffic twice.
