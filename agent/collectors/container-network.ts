@@ -35,7 +35,7 @@ export function containerNetworkCollector(roots: Roots): Collector {
           put: (metric, value, instance) => {
             if (mirrored.has(metric)) rows.push([metric, value, instance]);
           },
-        }, ctx, undefined, PREFIX);
+        }, ctx, { prefix: PREFIX });
         for (const c of members) {
           for (const [metric, value, instance] of rows) {
             out.put(`${PREFIX}${metric}`, value, instance === undefined ? c.id : `${c.id}::${instance}`);

@@ -1,7 +1,7 @@
 import { diskFamily } from '../metrics/disk.js';
 import { isWholeDisk, parseDiskstats, type DiskStats } from '../parsers/diskstats.js';
 import { parsePartitions } from '../parsers/partitions.js';
-import { readParsed, u32 } from './procfs.js';
+import { ProcFiles, u32 } from './procfs.js';
 import { readOptional } from './read.js';
 import type { Collector, Roots } from './types.js';
 
@@ -36,30 +36,39 @@ const COUNTERS: ReadonlyArray<readonly [leaf: string, value: (d: DiskStats) => b
   ['flush_rawactive', (d) => d.flushTicks],
 ];
 
+/** disk.dev.<leaf> and disk.all.<leaf> of each counter, named once. */
+const DEV = COUNTERS.map(([leaf, value]) => ({ metric: `disk.dev.${leaf}`, value }));
+const ALL = COUNTERS.map(([leaf, value]) => ({ metric: `disk.all.${leaf}`, value }));
+
 export function diskCollector(roots: Roots): Collector {
   // Sums PCP declares 32-bit (total_rawactive, disk.all.flush_rawactive…) wrap as its C code does.
+  const files = new ProcFiles(roots.procfs);
   const narrow = new Set(diskFamily.metrics.filter((m) => m.type === 'u32').map((m) => m.name));
   return {
     name: 'disk',
     family: diskFamily,
     collect(out, ctx) {
-      const stats = readParsed(`${roots.procfs}/diskstats`, parseDiskstats, ctx);
-      if (!stats) return;
+      files.sweep();
+      const disks = files.parsed(`${roots.procfs}/diskstats`, (text) => parseDiskstats(text, isWholeDisk), ctx);
+      if (!disks) return;
       const put = (metric: string, value: bigint, instance?: string): void =>
         out.put(metric, narrow.has(metric) ? u32(value) : value, instance);
-      const disks = stats.filter((d) => isWholeDisk(d.name));
-      // Capacity is in /proc/partitions, in 1 KiB blocks.
-      const sizes = readParsed(`${roots.procfs}/partitions`, parsePartitions, ctx);
       out.put('hinv.ndisk', disks.length);
+      const dev = DEV.filter(({ metric }) => ctx.wants(metric));
+      // Capacity is in /proc/partitions, in 1 KiB blocks; the scheduler a sysfs file per disk.
+      const sizes = ctx.wants('disk.dev.capacity') ? files.parsed(`${roots.procfs}/partitions`, parsePartitions, ctx) : undefined;
+      const scheduler = ctx.wants('disk.dev.scheduler');
       for (const disk of disks) {
-        for (const [leaf, value] of COUNTERS) put(`disk.dev.${leaf}`, value(disk), disk.name);
+        for (const { metric, value } of dev) put(metric, value(disk), disk.name);
         const size = sizes?.get(disk.name);
         if (size) out.put('disk.dev.capacity', size, disk.name);
-        const scheduler = readOptional(`${roots.sysfs}/block/${disk.name}/queue/scheduler`, ctx);
-        out.put('disk.dev.scheduler', activeScheduler(scheduler), disk.name);
+        if (scheduler) {
+          const text = readOptional(`${roots.sysfs}/block/${disk.name}/queue/scheduler`, ctx);
+          out.put('disk.dev.scheduler', activeScheduler(text), disk.name);
+        }
       }
-      for (const [leaf, value] of COUNTERS) {
-        put(`disk.all.${leaf}`, disks.reduce((sum, d) => sum + value(d), 0n));
+      for (const { metric, value } of ALL) {
+        if (ctx.wants(metric)) put(metric, disks.reduce((sum, d) => sum + value(d), 0n));
       }
     },
   };

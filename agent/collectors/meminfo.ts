@@ -1,7 +1,7 @@
 import { statfsSync } from 'node:fs';
 import { memFamily } from '../metrics/mem.js';
 import { parseMeminfo } from '../parsers/meminfo.js';
-import { readParsed } from './procfs.js';
+import { PROC_SUPER_MAGIC, ProcFiles } from './procfs.js';
 import type { Collector, Roots } from './types.js';
 
 /** Metrics that are one /proc/meminfo field each, in the field's unit (kB, or pages for HugePages_*). */
@@ -30,52 +30,49 @@ const FIELDS: ReadonlyArray<readonly [metric: string, field: string]> = [
   ['mem.util.directMap1G', 'DirectMap1G'],
 ];
 
-/** Huge page counts that PCP also reports in bytes. */
-const HUGEPAGE_BYTES: ReadonlyArray<readonly [metric: string, field: string]> = [
-  ['mem.util.hugepagesTotalBytes', 'HugePages_Total'], ['mem.util.hugepagesFreeBytes', 'HugePages_Free'],
-  ['mem.util.hugepagesRsvdBytes', 'HugePages_Rsvd'], ['mem.util.hugepagesSurpBytes', 'HugePages_Surp'],
-];
+const clamp = (value: bigint): bigint => (value < 0n ? 0n : value);
 
-/** statfs magic of procfs, which reports the kernel's page size as its block size. */
-const PROC_SUPER_MAGIC = 0x9fa0;
+/**
+ * PCP's metrics computed from several fields, each with the fields it needs (all of them must
+ * be there). The differences are clamped at zero because the fields are not read atomically.
+ */
+const DERIVED: ReadonlyArray<readonly [metric: string, fields: readonly string[], value: (...f: bigint[]) => bigint]> = [
+  ['hinv.physmem', ['MemTotal'], (total) => total / 1024n],
+  ['mem.util.used', ['MemTotal', 'MemFree'], (total, free) => total - free],
+  ['mem.util.other', ['MemTotal', 'MemFree', 'Cached', 'Buffers'], (total, free, cached, buffers) => clamp(total - free - cached - buffers)],
+  ['mem.util.cache_clean', ['Cached', 'Dirty', 'Writeback'], (cached, dirty, writeback) => clamp(cached - dirty - writeback)],
+  ['swap.length', ['SwapTotal'], (total) => total * 1024n],
+  ['swap.free', ['SwapFree'], (free) => free * 1024n],
+  ['swap.used', ['SwapTotal', 'SwapFree'], (total, free) => (total - free) * 1024n],
+  ['hinv.hugepagesize', ['Hugepagesize'], (kb) => kb * 1024n],
+  // Huge page counts that PCP also reports in bytes.
+  ...(['Total', 'Free', 'Rsvd', 'Surp'] as const).map((kind) => [
+    `mem.util.hugepages${kind}Bytes`, [`HugePages_${kind}`, 'Hugepagesize'], (pages: bigint, kb: bigint) => pages * kb * 1024n,
+  ] as const),
+];
 
 export function meminfoCollector(roots: Roots): Collector {
   const pageSize = kernelPageSize(roots.procfs);
+  const files = new ProcFiles(roots.procfs);
   return {
     name: 'meminfo',
     family: memFamily,
     collect(out, ctx) {
-      const mem = readParsed(`${roots.procfs}/meminfo`, parseMeminfo, ctx);
-      if (!mem) return;
-      for (const [metric, field] of FIELDS) {
-        const value = mem.get(field);
-        if (value !== undefined) out.put(metric, value);
-      }
-      // PCP's derivations; the differences are clamped at zero because the fields are not read atomically.
-      const f = (field: string): bigint | undefined => mem.get(field);
-      const clamp = (value: bigint): bigint => (value < 0n ? 0n : value);
-      const [total, free, cached, buffers] = [f('MemTotal'), f('MemFree'), f('Cached'), f('Buffers')];
-      if (total !== undefined) {
-        out.put('hinv.physmem', total / 1024n);
-        if (free !== undefined) out.put('mem.util.used', total - free);
-        if (free !== undefined && cached !== undefined && buffers !== undefined) {
-          out.put('mem.util.other', clamp(total - free - cached - buffers));
+      files.sweep();
+      // Of its ~55 lines, a pass converts those the wanted metrics need.
+      const fields = FIELDS.filter(([metric]) => ctx.wants(metric));
+      const derived = DERIVED.filter(([metric]) => ctx.wants(metric));
+      const needed = new Set([...fields.map(([, field]) => field), ...derived.flatMap(([, from]) => from)]);
+      if (needed.size > 0) {
+        const mem = files.parsed(`${roots.procfs}/meminfo`, (text) => parseMeminfo(text, needed), ctx);
+        if (!mem) return;
+        for (const [metric, field] of fields) {
+          const value = mem.get(field);
+          if (value !== undefined) out.put(metric, value);
         }
-      }
-      const [dirty, writeback] = [f('Dirty'), f('Writeback')];
-      if (cached !== undefined && dirty !== undefined && writeback !== undefined) {
-        out.put('mem.util.cache_clean', clamp(cached - dirty - writeback));
-      }
-      const [swapTotal, swapFree] = [f('SwapTotal'), f('SwapFree')];
-      if (swapTotal !== undefined) out.put('swap.length', swapTotal * 1024n);
-      if (swapFree !== undefined) out.put('swap.free', swapFree * 1024n);
-      if (swapTotal !== undefined && swapFree !== undefined) out.put('swap.used', (swapTotal - swapFree) * 1024n);
-      const hugePageKb = f('Hugepagesize');
-      if (hugePageKb !== undefined) {
-        out.put('hinv.hugepagesize', hugePageKb * 1024n);
-        for (const [metric, field] of HUGEPAGE_BYTES) {
-          const pages = mem.get(field);
-          if (pages !== undefined) out.put(metric, pages * hugePageKb * 1024n);
+        for (const [metric, from, value] of derived) {
+          const values = from.map((field) => mem.get(field));
+          if (values.every((v): v is bigint => v !== undefined)) out.put(metric, value(...values));
         }
       }
       if (pageSize !== undefined) out.put('hinv.pagesize', pageSize);
@@ -83,7 +80,7 @@ export function meminfoCollector(roots: Roots): Collector {
   };
 }
 
-/** The page size, from procfs's block size; undefined when `procfs` is a fixture tree, not procfs. */
+/** The page size, from procfs's block size (procfs reports the kernel's page size there); undefined when `procfs` is a fixture tree, not procfs. */
 function kernelPageSize(procfs: string): number | undefined {
   try {
     const fs = statfsSync(procfs);

@@ -1,10 +1,10 @@
 import { networkFamily } from '../metrics/network.js';
 import { parseLinkState } from '../parsers/netclass.js';
 import { parseNetDev, type NetDevice } from '../parsers/netdev.js';
-import { parseSnmp } from '../parsers/snmp.js';
-import { parseTcpStates } from '../parsers/tcpconn.js';
+import { parseSnmp, parseSnmpHeader, snmpValue, type SnmpHeader } from '../parsers/snmp.js';
+import { parseTcpStates, TCP_STATES, type TcpState } from '../parsers/tcpconn.js';
 import type { SampleWriter } from '../store/sample.js';
-import { readParsed } from './procfs.js';
+import { ProcFiles, readParsed } from './procfs.js';
 import { log } from '../log.js';
 import { readOptional, readOptionalAsync } from './read.js';
 import type { CollectContext, Collector, Roots } from './types.js';
@@ -162,7 +162,6 @@ const COUNTERS: ReadonlyArray<readonly [leaf: string, value: (d: NetDevice) => b
   ['total.drops', (d) => d.rx.drops + d.tx.drops],
   ['total.mcasts', (d) => d.rx.multicast],
 ];
-const ALL_LEAVES = COUNTERS.filter(([leaf]) => networkFamily.metrics.some((m) => m.name === `network.all.${leaf}`));
 
 /**
  * Interfaces left out of network.all, PCP's default (its interfaces.conf): loopback and the
@@ -230,71 +229,134 @@ export class TcpStateCache {
 
 const tcpStates = new TcpStateCache();
 
+/** A metric collectNetwork writes, and its name as the caller asks `ctx.wants` about it (prefixed). */
+interface Named {
+  metric: string;
+  asked: string;
+}
+
 /**
- * Writes every network.* metric (and hinv.ninterface) of one network namespace.
+ * Every metric collectNetwork can write, grouped by the file it comes from, with the names a
+ * pass asks about made once per prefix: a pass then builds no string per value.
+ */
+interface NetworkPlan {
+  interfaces: Array<Named & { value: (d: NetDevice) => bigint }>;
+  totals: Array<Named & { value: (d: NetDevice) => bigint }>;
+  linkState: string[];
+  snmp: Record<'snmp' | 'netstat', Array<{ section: string; columns: Array<Named & { column: string }> }>>;
+  tcp: Array<{ file: 'tcp' | 'tcp6'; states: Array<Named & { state: TcpState }> }>;
+}
+
+const TCP_FILES = [['tcp', 'network.tcpconn'], ['tcp6', 'network.tcpconn6']] as const;
+const DECLARED = new Set(networkFamily.metrics.map((m) => m.name));
+
+function networkPlan(prefix: string): NetworkPlan {
+  const named = (metric: string): Named => ({ metric, asked: prefix + metric });
+  const snmpFile = (file: 'snmp' | 'netstat'): NetworkPlan['snmp']['snmp'] => SNMP_SECTIONS.filter((s) => s.file === file).map((s) => ({
+    section: s.section,
+    columns: Object.entries(s.columns).map(([leaf, column]) => ({ ...named(`${s.prefix}.${leaf}`), column })),
+  }));
+  return {
+    interfaces: COUNTERS.map(([leaf, value]) => ({ ...named(`network.interface.${leaf}`), value })),
+    totals: COUNTERS.filter(([leaf]) => DECLARED.has(`network.all.${leaf}`)).map(([leaf, value]) => ({ ...named(`network.all.${leaf}`), value })),
+    linkState: ['up', 'running', 'mtu', 'duplex', 'speed', 'baudrate'].map((leaf) => `${prefix}network.interface.${leaf}`),
+    snmp: { snmp: snmpFile('snmp'), netstat: snmpFile('netstat') },
+    tcp: TCP_FILES.map(([file, family]) => ({ file, states: TCP_STATES.map((state) => ({ ...named(`${family}.${state}`), state })) })),
+  };
+}
+
+/** By prefix: '' for the host's namespace, `containers.` for containers'. */
+const plans = new Map<string, NetworkPlan>();
+
+/** The snmp and netstat headers met so far: the kernel prints the same ones every time. */
+const snmpHeaders = new Map<string, SnmpHeader>();
+function snmpHeader(line: string): SnmpHeader {
+  let header = snmpHeaders.get(line);
+  if (!header) {
+    // A fixture tree could show any number of different files; a kernel shows a handful.
+    if (snmpHeaders.size >= 64) snmpHeaders.clear();
+    snmpHeaders.set(line, (header = parseSnmpHeader(line)));
+  }
+  return header;
+}
+
+export interface NetworkOptions {
+  /**
+   * `/sys/class/net` as seen from the namespace, for link state (mtu, speed, duplex, up,
+   * running); omit it when no such view exists, and those metrics are left without values.
+   */
+  classNetDir?: string;
+  /**
+   * What the caller puts before the names it keeps (`containers.`), so that only files with a
+   * wanted metric are read and only wanted values converted.
+   */
+  prefix?: string;
+  /** Reads dev, snmp and netstat through kept descriptors: the host's, whose directory stays. */
+  files?: ProcFiles;
+}
+
+/**
+ * Writes every network.* metric (and hinv.ninterface) of one network namespace that is wanted.
  *
  * @param netDir the namespace's procfs net directory: `<procfs>/net` for the host's,
  *   `<procfs>/<pid>/net` for a container's (any pid inside its network namespace).
- * @param classNetDir `/sys/class/net` as seen from that namespace, for link state (mtu,
- *   speed, duplex, up, running); omit it when no such view exists, and those metrics are
- *   left without values.
- * @param prefix what the caller puts before the names it keeps (`containers.`), so that only
- *   files with a wanted metric are read.
  */
-export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectContext, classNetDir?: string, prefix = ''): void {
-  // Only files with a wanted metric are read (five sysfs files per interface, the TCP tables).
-  const wanted = (names: readonly string[]): boolean => names.some((name) => ctx.wants(prefix + name));
-  const devices = readParsed(`${netDir}/dev`, parseNetDev, ctx);
+export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectContext, options: NetworkOptions = {}): void {
+  const { classNetDir, prefix = '', files } = options;
+  const parsed = <T>(path: string, parse: (text: string) => T): T | undefined =>
+    files ? files.parsed(path, parse, ctx) : readParsed(path, parse, ctx);
+  let plan = plans.get(prefix);
+  if (!plan) plans.set(prefix, (plan = networkPlan(prefix)));
+  const wanted = <T extends Named>(metrics: readonly T[]): T[] => metrics.filter((m) => ctx.wants(m.asked));
+
+  const devices = parsed(`${netDir}/dev`, parseNetDev);
   if (devices) {
     out.put('hinv.ninterface', devices.length);
-    const linkState = classNetDir !== undefined && wanted(LINK_STATE);
+    const counters = wanted(plan.interfaces);
+    // Five sysfs files per interface: only when someone wants link state.
+    const linkState = classNetDir !== undefined && plan.linkState.some((name) => ctx.wants(name));
     for (const device of devices) {
-      for (const [leaf, value] of COUNTERS) out.put(`network.interface.${leaf}`, value(device), device.name);
+      for (const { metric, value } of counters) out.put(metric, value(device), device.name);
       if (linkState) putLinkState(out, device.name, `${classNetDir}/${device.name}`, ctx);
     }
-    const physical = devices.filter((d) => !VIRTUAL.test(d.name));
-    for (const [leaf, value] of ALL_LEAVES) {
-      out.put(`network.all.${leaf}`, physical.reduce((sum, d) => sum + value(d), 0n));
-    }
+    const totals = wanted(plan.totals);
+    const physical = totals.length > 0 ? devices.filter((d) => !VIRTUAL.test(d.name)) : [];
+    for (const { metric, value } of totals) out.put(metric, physical.reduce((sum, d) => sum + value(d), 0n));
   }
-  const files = {
-    snmp: wanted(FROM_FILE.snmp) ? readParsed(`${netDir}/snmp`, parseSnmp, ctx) : undefined,
-    netstat: wanted(FROM_FILE.netstat) ? readParsed(`${netDir}/netstat`, parseSnmp, ctx) : undefined,
-  };
-  for (const { file, section, prefix, columns } of SNMP_SECTIONS) {
-    const values = files[file]?.get(section);
-    if (!values) continue;
-    for (const [leaf, column] of Object.entries(columns)) {
-      const value = values.get(column);
-      // PCP reads these with strtoull, so -1 (Tcp MaxConn) is 2^64 - 1.
-      if (value !== undefined) out.put(`${prefix}.${leaf}`, BigInt.asUintN(64, value));
-    }
+  for (const file of ['snmp', 'netstat'] as const) {
+    const sections = plan.snmp[file].map(({ section, columns }) => ({ section, columns: wanted(columns) })).filter((s) => s.columns.length > 0);
+    if (sections.length === 0) continue;
+    // Values are converted inside the parse, so that a malformed one is reported with the file's path.
+    parsed(`${netDir}/${file}`, (text) => {
+      const snmp = parseSnmp(text, snmpHeader);
+      for (const { section, columns } of sections) {
+        const values = snmp.get(section);
+        if (!values) continue;
+        for (const { metric, column } of columns) {
+          const value = snmpValue(values, column);
+          // PCP reads these with strtoull, so -1 (Tcp MaxConn) is 2^64 - 1.
+          if (value !== undefined) out.put(metric, BigInt.asUintN(64, value));
+        }
+      }
+    });
   }
-  for (const [file, family, metrics] of TCP_FILES) {
-    if (!wanted(metrics)) continue;
-    const states = tcpStates.read(`${netDir}/${file}`, ctx);
-    if (!states) continue;
-    for (const [state, count] of Object.entries(states)) out.put(`${family}.${state}`, count);
+  for (const { file, states } of plan.tcp) {
+    const counted = wanted(states);
+    if (counted.length === 0) continue;
+    const counts = tcpStates.read(`${netDir}/${file}`, ctx);
+    if (!counts) continue;
+    for (const { metric, state } of counted) out.put(metric, counts[state]);
   }
 }
 
-const NAMES = networkFamily.metrics.map((m) => m.name);
-const namesUnder = (prefix: string): string[] => NAMES.filter((n) => n.startsWith(prefix));
-const LINK_STATE = ['up', 'running', 'mtu', 'duplex', 'speed', 'baudrate'].map((leaf) => `network.interface.${leaf}`);
-const namesFrom = (file: 'snmp' | 'netstat'): string[] =>
-  SNMP_SECTIONS.filter((s) => s.file === file).flatMap((s) => Object.keys(s.columns).map((leaf) => `${s.prefix}.${leaf}`));
-const FROM_FILE = { snmp: namesFrom('snmp'), netstat: namesFrom('netstat') };
-const TCP_FILES = [
-  ['tcp', 'network.tcpconn', namesUnder('network.tcpconn.')],
-  ['tcp6', 'network.tcpconn6', namesUnder('network.tcpconn6.')],
-] as const;
-
 export function networkCollector(roots: Roots): Collector {
+  const files = new ProcFiles(roots.procfs);
   return {
     name: 'network',
     family: networkFamily,
     collect(out, ctx) {
-      collectNetwork(`${roots.procfs}/net`, out, ctx, `${roots.sysfs}/class/net`);
+      files.sweep();
+      collectNetwork(`${roots.procfs}/net`, out, ctx, { classNetDir: `${roots.sysfs}/class/net`, files });
     },
   };
 }

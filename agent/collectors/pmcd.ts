@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pmcdFamily } from '../metrics/pmcd.js';
+import { ProcFiles } from './procfs.js';
 import { readOptional } from './read.js';
 import type { Collector, Roots } from './types.js';
 
@@ -11,11 +12,14 @@ import type { Collector, Roots } from './types.js';
  */
 export function pmcdCollector(roots: Roots): Collector {
   const version = vigilVersion();
+  const files = new ProcFiles(roots.procfs);
   return {
     name: 'pmcd',
     family: pmcdFamily,
     collect(out, ctx) {
-      const hostname = readOptional(`${roots.procfs}/sys/kernel/hostname`, ctx);
+      files.sweep();
+      // sethostname(2) changes it at any time: read every pass.
+      const hostname = ctx.wants('pmcd.hostname') ? files.read(`${roots.procfs}/sys/kernel/hostname`, ctx) : undefined;
       if (hostname !== undefined) out.put('pmcd.hostname', hostname.trim());
       out.put('pmcd.version', version);
     },

@@ -1,7 +1,6 @@
 import { cpuFamily } from '../metrics/cpu.js';
 import { parseStat, type CpuTicks } from '../parsers/stat.js';
-import type { SampleWriter } from '../store/sample.js';
-import { readParsed } from './procfs.js';
+import { ProcFiles } from './procfs.js';
 import type { Collector, Roots } from './types.js';
 
 /**
@@ -18,7 +17,31 @@ const ms = (ticks: bigint): bigint => (ticks * 1000n) / USER_HZ;
  */
 const IOWAIT_SLOP = 100n;
 
+/** One CPU's (or all CPUs') times under PCP's names: user and nice include guest time, vuser and vnice do not. */
+const LEAVES: ReadonlyArray<readonly [leaf: string, ticks: (t: CpuTicks, iowait: bigint) => bigint]> = [
+  ['user', (t) => t.user],
+  ['nice', (t) => t.nice],
+  ['sys', (t) => t.system],
+  ['idle', (t) => t.idle],
+  ['wait.total', (_, iowait) => iowait],
+  ['intr', (t) => t.irq + t.softirq],
+  ['irq.hard', (t) => t.irq],
+  ['irq.soft', (t) => t.softirq],
+  ['steal', (t) => t.steal],
+  ['guest', (t) => t.guest],
+  ['guest_nice', (t) => t.guestNice],
+  ['vuser', (t) => t.user - t.guest],
+  ['vnice', (t) => t.nice - t.guestNice],
+];
+
+/** The metrics of LEAVES under a prefix, named once. */
+const leavesUnder = (prefix: string): Array<{ metric: string; ticks: (t: CpuTicks, iowait: bigint) => bigint }> =>
+  LEAVES.map(([leaf, ticks]) => ({ metric: `${prefix}.${leaf}`, ticks }));
+const ALL = leavesUnder('kernel.all.cpu');
+const PERCPU = leavesUnder('kernel.percpu.cpu');
+
 export function statCollector(roots: Roots): Collector {
+  const files = new ProcFiles(roots.procfs);
   const lastIowait = new Map<string, bigint>();
   const steadyIowait = (key: string, iowait: bigint): bigint => {
     const last = lastIowait.get(key);
@@ -30,12 +53,17 @@ export function statCollector(roots: Roots): Collector {
     name: 'stat',
     family: cpuFamily,
     collect(out, ctx) {
-      const stat = readParsed(`${roots.procfs}/stat`, parseStat, ctx);
+      files.sweep();
+      const stat = files.parsed(`${roots.procfs}/stat`, parseStat, ctx);
       if (!stat) return;
-      putCpu(out, 'kernel.all.cpu', stat.all, steadyIowait('', stat.all.iowait));
-      for (const { cpu, ticks } of stat.cpus) {
+      // The iowait hold needs every pass's value, wanted or not: it is computed before the filter.
+      const allIowait = steadyIowait('', stat.all.iowait);
+      for (const { metric, ticks } of ALL) if (ctx.wants(metric)) out.put(metric, ms(ticks(stat.all, allIowait)));
+      const percpu = PERCPU.filter(({ metric }) => ctx.wants(metric));
+      for (const { cpu, ticks: t } of stat.cpus) {
         const name = `cpu${cpu}`;
-        putCpu(out, 'kernel.percpu.cpu', ticks, steadyIowait(name, ticks.iowait), name);
+        const iowait = steadyIowait(name, t.iowait);
+        for (const { metric, ticks } of percpu) out.put(metric, ms(ticks(t, iowait)), name);
       }
       // A uniprocessor kernel prints no cpuN lines.
       out.put('hinv.ncpu', Math.max(1, stat.cpus.length));
@@ -48,22 +76,4 @@ export function statCollector(roots: Roots): Collector {
       if (stat.btime !== undefined) out.put('kernel.all.boottime', stat.btime);
     },
   };
-}
-
-/** One CPU's (or all CPUs') times under PCP's names: user and nice include guest time, vuser and vnice do not. */
-function putCpu(out: SampleWriter, prefix: string, t: CpuTicks, iowait: bigint, instance?: string): void {
-  const put = (leaf: string, ticks: bigint): void => out.put(`${prefix}.${leaf}`, ms(ticks), instance);
-  put('user', t.user);
-  put('nice', t.nice);
-  put('sys', t.system);
-  put('idle', t.idle);
-  put('wait.total', iowait);
-  put('intr', t.irq + t.softirq);
-  put('irq.hard', t.irq);
-  put('irq.soft', t.softirq);
-  put('steal', t.steal);
-  put('guest', t.guest);
-  put('guest_nice', t.guestNice);
-  put('vuser', t.user - t.guest);
-  put('vnice', t.nice - t.guestNice);
 }

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { hierarchyPath } from '../collectors/cgroup.js';
 import { CgroupTrees } from '../collectors/cgroup-tree.js';
-import { listDir, readOptional } from '../collectors/read.js';
+import { listDir, readOptional, tolerant } from '../collectors/read.js';
 import type { CollectContext, Roots } from '../collectors/types.js';
 import { classifyCgroup, type CgroupContainer } from '../parsers/container-cgroup.js';
 import { cgroupInstanceName } from '../parsers/cgroup-path.js';
@@ -76,6 +76,8 @@ export class ContainerDiscovery {
   private readonly root: string;
   private readonly apis: EngineApi[];
   private readonly files = new JsonFileCache();
+  private readonly dirs = new DirListings();
+  private readonly classified = new Classified();
   private readonly trees = new CgroupTrees();
   private hierarchyFound?: ContainerHierarchy | null;
   private inflight?: Promise<Container[]>;
@@ -157,13 +159,16 @@ export class ContainerDiscovery {
     // the first listing (at start), and ids in cgroups that an engine has not told us about yet.
     const walked = await this.walk(ctx);
     const unknown = walked.filter(({ classified }) => !this.apis.some((api) => api.containers.has(classified.id)));
-    const asked = Promise.all(this.apis.map(async (api) => {
-      await api.firstAttempt;
-      await Promise.all(unknown.map(({ classified }) => api.lookup(classified.id)));
-    }));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([asked, new Promise((resolve) => (timer = setTimeout(resolve, LOOKUP_WAIT_MS)))]);
-    clearTimeout(timer);
+    // Usually there is nothing to wait for: no timer then.
+    if (unknown.length > 0 || !this.apis.every((api) => api.attempted)) {
+      const asked = Promise.all(this.apis.map(async (api) => {
+        await api.firstAttempt;
+        await Promise.all(unknown.map(({ classified }) => api.lookup(classified.id)));
+      }));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([asked, new Promise((resolve) => (timer = setTimeout(resolve, LOOKUP_WAIT_MS)))]);
+      clearTimeout(timer);
+    }
 
     for (const api of this.apis) {
       for (const c of api.containers.values()) {
@@ -180,6 +185,7 @@ export class ContainerDiscovery {
     this.fromRuntimeState('crun', add, ctx);
     for (const w of walked) add(w.classified.id, { engine: w.classified.engine, name: w.classified.name, fromCgroup: w });
     this.files.sweep();
+    this.dirs.sweep();
 
     const containers: Container[] = [];
     for (const [id, sources] of found) containers.push(this.merge(id, sources, ctx));
@@ -239,10 +245,11 @@ export class ContainerDiscovery {
     const hierarchy = this.hierarchy(ctx);
     const out: Walked[] = [];
     this.trees.beginPass();
+    this.classified.beginPass();
     if (hierarchy) {
       // Listed again only when the tree may have changed (agent/collectors/cgroup-tree.ts).
       await this.trees.tree(hierarchy.dir).visit(ctx, undefined, (dir) => {
-        const classified = classifyCgroup(dir.name);
+        const classified = this.classified.of(dir.name);
         if (!classified) return;
         const pid = Number(dir.read('cgroup.procs')?.split('\n', 1)[0]);
         out.push({ cgroup: dir.name, classified, ...(pid > 0 ? { pid } : {}) });
@@ -254,8 +261,8 @@ export class ContainerDiscovery {
   /** containerd's task dirs `<ns>/<id>/config.json`: namespace `moby` is dockerd's, `k8s.io` the CRI plugin's. */
   private fromContainerdBundles(add: (id: string, what: Found) => void, ctx: CollectContext): void {
     const tasks = join(this.root, 'run/containerd/io.containerd.runtime.v2.task');
-    for (const namespace of listDir(tasks, ctx)) {
-      for (const id of listDir(`${tasks}/${namespace}`, ctx)) {
+    for (const namespace of this.dirs.list(tasks, ctx)) {
+      for (const id of this.dirs.list(`${tasks}/${namespace}`, ctx)) {
         const config = this.files.get(`${tasks}/${namespace}/${id}/config.json`, parseOciConfig, ctx);
         if (!config) continue;
         const pid = Number(readOptional(`${tasks}/${namespace}/${id}/init.pid`, ctx)?.trim());
@@ -276,7 +283,7 @@ export class ContainerDiscovery {
   private fromCrioAndPodmanStore(add: (id: string, what: Found) => void, ctx: CollectContext): void {
     const store = join(this.root, 'var/lib/containers/storage/overlay-containers');
     const podman = new Map((this.files.get(`${store}/containers.json`, parsePodmanStore, ctx) ?? []).map((e) => [e.id, e]));
-    for (const id of listDir(store, ctx)) {
+    for (const id of this.dirs.list(store, ctx)) {
       if (id === 'containers.json' || id.endsWith('.lock')) continue;
       const config = this.files.get(`${store}/${id}/userdata/config.json`, parseOciConfig, ctx);
       if (config && Object.keys(config.annotations).some((k) => k.startsWith('io.kubernetes.cri-o.'))) {
@@ -290,7 +297,7 @@ export class ContainerDiscovery {
   /** runc (`/run/runc/<id>/state.json`) and crun (`/run/crun/<id>/status`) state, with their bundles' annotations. */
   private fromRuntimeState(runtime: 'runc' | 'crun', add: (id: string, what: Found) => void, ctx: CollectContext): void {
     const dir = join(this.root, 'run', runtime);
-    for (const id of listDir(dir, ctx)) {
+    for (const id of this.dirs.list(dir, ctx)) {
       const state = runtime === 'runc'
         ? this.files.get(`${dir}/${id}/state.json`, parseRuncState, ctx)
         : this.files.get(`${dir}/${id}/status`, (text) => parseCrunStatus(id, text), ctx);
@@ -318,10 +325,12 @@ class JsonFileCache {
   get<T>(path: string, parse: (text: string) => T, ctx: CollectContext): T | undefined {
     let stat;
     try {
-      stat = statSync(path);
+      // Most engines are not installed: a missing file must not cost an exception every pass.
+      stat = statSync(path, { throwIfNoEntry: false });
     } catch {
       return undefined;
     }
+    if (!stat) return undefined;
     const cached = this.entries.get(path);
     if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) {
       cached.used = true;
@@ -346,6 +355,71 @@ class JsonFileCache {
       if (!entry.used) this.entries.delete(path);
       else entry.used = false;
     }
+  }
+}
+
+/**
+ * A timestamp no later than this after the listing it stamps may be shared by a change made
+ * after that listing: tmpfs (/run) stamps with a clock that ticks once a jiffy, and some
+ * filesystems once a second or two.
+ */
+const MTIME_GRANULARITY_MS = 2000;
+
+/**
+ * Engine state directories (/run/runc, containerd's task dirs, the containers/storage store)
+ * change when a container is created or removed, and are looked at every pass: each is listed
+ * again only when its mtime moved, and a missing one (most engines are not installed) costs
+ * one stat that throws nothing. A listing made within MTIME_GRANULARITY_MS of the mtime is not
+ * reused, because a second change in the same timestamp tick would leave the mtime as it was.
+ */
+class DirListings {
+  private readonly entries = new Map<string, { mtimeMs: number; names: string[]; reusable: boolean; used: boolean }>();
+
+  list(path: string, ctx: CollectContext): string[] {
+    const stat = tolerant(path, ctx, (p) => statSync(p, { throwIfNoEntry: false }));
+    if (!stat?.isDirectory()) return [];
+    const cached = this.entries.get(path);
+    if (cached?.reusable && cached.mtimeMs === stat.mtimeMs) {
+      cached.used = true;
+      return cached.names;
+    }
+    const listedAt = Date.now();
+    const names = listDir(path, ctx);
+    this.entries.set(path, { mtimeMs: stat.mtimeMs, names, reusable: listedAt - stat.mtimeMs > MTIME_GRANULARITY_MS, used: true });
+    return names;
+  }
+
+  /** Forgets directories not looked at since the previous sweep (a containerd namespace removed). */
+  sweep(): void {
+    for (const [path, entry] of this.entries) {
+      if (!entry.used) this.entries.delete(path);
+      else entry.used = false;
+    }
+  }
+}
+
+/**
+ * What each cgroup of the walk is, by path: the walk meets every cgroup of the host every
+ * pass (a thousand on a busy one), and a path classifies the same way every time. Paths the
+ * latest walk did not meet are forgotten.
+ */
+class Classified {
+  private readonly byPath = new Map<string, { container: CgroupContainer | undefined; pass: number }>();
+  private pass = 0;
+
+  beginPass(): void {
+    // forEach, not for…of: no [key, value] array per cgroup.
+    this.byPath.forEach((entry, path) => {
+      if (entry.pass < this.pass) this.byPath.delete(path);
+    });
+    this.pass++;
+  }
+
+  of(path: string): CgroupContainer | undefined {
+    let entry = this.byPath.get(path);
+    if (entry === undefined) this.byPath.set(path, (entry = { container: classifyCgroup(path), pass: this.pass }));
+    else entry.pass = this.pass;
+    return entry.container;
   }
 }
 

@@ -43,7 +43,11 @@ export class EngineApi {
   private connectedNow = false;
   private settle!: () => void;
   /** Resolves once the first connection attempt is over: listed everything, or found no daemon. */
-  readonly firstAttempt = new Promise<void>((resolve) => (this.settle = resolve));
+  readonly firstAttempt = new Promise<void>((resolve) => (this.settle = resolve)).then(() => {
+    this.attempted = true;
+  });
+  /** Whether firstAttempt has resolved. */
+  attempted = false;
 
   constructor(
     /** `docker` or `podman`: what `containers.engine` says of its containers. */

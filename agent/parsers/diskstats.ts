@@ -30,12 +30,18 @@ export interface DiskStats {
   flushTicks: bigint;
 }
 
-export function parseDiskstats(text: string): DiskStats[] {
-  return lines(text).map((line): DiskStats => {
+/**
+ * @param keep which devices to convert, by name (the collector keeps whole disks: loop devices
+ *   and partitions are most of the file); all when absent.
+ */
+export function parseDiskstats(text: string, keep?: (name: string) => boolean): DiskStats[] {
+  const disks: DiskStats[] = [];
+  for (const line of lines(text)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 14) throw malformed(line, '"<major> <minor> <name>" and at least 11 counters');
+    if (keep && !keep(f[2]!)) continue;
     const n = (i: number): bigint => (i < f.length ? counter(f[i], line) : 0n);
-    return {
+    disks.push({
       major: Number(n(0)),
       minor: Number(n(1)),
       name: f[2]!,
@@ -44,8 +50,9 @@ export function parseDiskstats(text: string): DiskStats[] {
       inFlight: n(11), ioTicks: n(12), timeInQueue: n(13),
       discardIos: n(14), discardMerges: n(15), discardSectors: n(16), discardTicks: n(17),
       flushIos: n(18), flushTicks: n(19),
-    };
-  });
+    });
+  }
+  return disks;
 }
 
 /**

@@ -43,20 +43,23 @@ const SCALARS: Record<string, keyof Omit<Stat, 'all' | 'cpus'>> = {
   procs_blocked: 'procsBlocked',
 };
 
+/**
+ * Only cpu lines are split into fields: the `intr` line has a count per interrupt line after its
+ * total, hundreds on a small VM and thousands on a big host, and only the total is wanted.
+ */
 export function parseStat(text: string): Stat {
   let all: CpuTicks | undefined;
   const cpus: Stat['cpus'] = [];
   const scalars: Partial<Stat> = {};
   for (const line of lines(text)) {
-    const fields = line.trim().split(/\s+/);
-    const key = fields[0]!;
+    const key = /^\s*(\S+)/.exec(line)![1]!;
     if (key === 'cpu') {
-      all = cpuTicks(fields, line);
+      all = cpuTicks(line.trim().split(/\s+/), line);
     } else if (/^cpu\d+$/.test(key)) {
-      cpus.push({ cpu: Number(key.slice(3)), ticks: cpuTicks(fields, line) });
+      cpus.push({ cpu: Number(key.slice(3)), ticks: cpuTicks(line.trim().split(/\s+/), line) });
     } else {
       const name = SCALARS[key];
-      if (name) scalars[name] = counter(fields[1], line);
+      if (name) scalars[name] = counter(/^\s*\S+\s+(\S+)/.exec(line)?.[1], line);
     }
   }
   if (!all) throw malformed(text.split('\n')[0] ?? '', 'a line "cpu <user> <nice> <system> <idle> …"');

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { CollectContext } from '../../agent/collectors/types.js';
@@ -95,5 +98,33 @@ describe('container discovery on a constructed host tree (every engine layout)',
     assert.equal(discovery.find(ID3.slice(0, 12))?.id, ID3);
     assert.equal(discovery.find(ID3.slice(0, 11)), undefined, 'a prefix shorter than 12 does not match');
     assert.equal(discovery.find('nosuch'), undefined);
+  });
+});
+
+describe('engine state directories are listed again when their mtime moves', () => {
+  it('sees a runc container that appears after a pass, and forgets it when its directory goes', async (t) => {
+    const host = mkdtempSync(join(tmpdir(), 'vigil-test-discovery-'));
+    t.after(() => rmSync(host, { recursive: true, force: true }));
+    cpSync(HOST, host, { recursive: true });
+    const runc = join(host, 'run/runc');
+    const discovery = new ContainerDiscovery({ procfs: `${host}/proc`, sysfs: `${host}/sys`, root: host });
+    t.after(() => discovery.close());
+    const ids = async (): Promise<string[]> => (await discovery.refresh(ctx)).map((c) => c.id).filter((id) => id.startsWith('vigil-'));
+    // An old mtime: the listing of this pass is reused while the directory keeps it.
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(runc, old, old);
+    assert.deepEqual(await ids(), ['vigil-x']);
+
+    mkdirSync(join(runc, 'vigil-y'));
+    writeFileSync(join(runc, 'vigil-y/state.json'), readFileSync(join(runc, 'vigil-x/state.json'), 'utf8').replaceAll('vigil-x', 'vigil-y'));
+    utimesSync(runc, old, old);
+    assert.deepEqual(await ids(), ['vigil-x'], 'same mtime: the earlier listing is reused');
+    utimesSync(runc, new Date(), new Date());
+    assert.deepEqual((await ids()).sort(), ['vigil-x', 'vigil-y'], 'the mtime moved: listed again');
+    rmSync(join(runc, 'vigil-y'), { recursive: true });
+    assert.deepEqual(await ids(), ['vigil-x']);
+    // An engine that is not installed is no error.
+    rmSync(runc, { recursive: true });
+    assert.deepEqual(await ids(), []);
   });
 });

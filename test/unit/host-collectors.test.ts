@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,10 +43,11 @@ interface Pass {
 async function collectOnce(
   collectors: readonly Collector[],
   table = new MetricTable(collectors.map((c) => c.family)),
+  wants: (metric: string) => boolean = () => true,
 ): Promise<Pass> {
   const sample = new Sample(Date.now());
   const unreadable: string[] = [];
-  const ctx: CollectContext = { wants: () => true, unreadable: (key) => unreadable.push(key) };
+  const ctx: CollectContext = { wants, unreadable: (key) => unreadable.push(key) };
   for (const collector of collectors) {
     const buffer = new CollectorBuffer(table, sample.time);
     await collector.collect(buffer, ctx);
@@ -115,6 +116,40 @@ test('on the fixture tree every host metric equals what PCP\'s own linux PMDA re
   assert.deepEqual(pass.unreadable, []);
 });
 
+test('a pass that wants one host metric gets the values for it that a pass wanting everything gets', async () => {
+  // Collectors convert and put only what is wanted: a metric computed from fields that feed
+  // other metrics (mem.util.used, mem.vmstat.pgsteal_total, disk.all.*) must not lose them.
+  const collectors = createCollectors(fixtureRoots, HOST);
+  const table = new MetricTable(collectors.map((c) => c.family));
+  const everything = await collectOnce(collectors, table);
+  const valuesOf = (pass: Pass, name: string): Array<[string, Value]> => [...pass.values].filter(([key]) => key.startsWith(`${name}\t`));
+  const names = new Set([...everything.values.keys()].map((key) => key.split('\t')[0]!));
+  assert.ok(names.size > 600, `${names.size} metrics have values`);
+  const differ: string[] = [];
+  for (const name of names) {
+    const alone = await collectOnce(collectors, table, (metric) => metric === name);
+    if (JSON.stringify(valuesOf(alone, name), (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) !==
+      JSON.stringify(valuesOf(everything, name), (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))) differ.push(name);
+  }
+  assert.deepEqual(differ, []);
+  const nothing = await collectOnce(collectors, table, () => false);
+  // Only a few scalars of files read anyway, which cost less to put than to ask about.
+  assert.ok(nothing.values.size < 15, `a pass that wants nothing puts almost nothing (${[...nothing.values.keys()].join(', ')})`);
+});
+
+test('the hostname is read every pass (sethostname changes it); uname fields and the distribution once', async () => {
+  const dir = scratchDir();
+  cpSync(FIXTURE, dir, { recursive: true });
+  const [kernel] = createCollectors({ procfs: join(dir, 'proc'), sysfs: join(dir, 'sys'), root: dir }, ['kernel']);
+  const first = await collectOnce([kernel!]);
+  writeFileSync(join(dir, 'proc/sys/kernel/hostname'), 'renamed\n');
+  const second = await collectOnce([kernel!]);
+  assert.notEqual(first.values.get('kernel.uname.nodename\t'), 'renamed');
+  assert.equal(second.values.get('kernel.uname.nodename\t'), 'renamed');
+  assert.equal(second.values.get('kernel.uname.release\t'), first.values.get('kernel.uname.release\t'));
+  assert.ok(second.values.get('kernel.uname.release\t'));
+});
+
 test('on the real /proc: values for every family, u64 as bigint, percpu instances cpuN with id N', async () => {
   const pass = await collectOnce(createCollectors(liveRoots, HOST));
   for (const [name, byId] of pass.sample.values) {
@@ -151,6 +186,35 @@ test('on the real /proc: values for every family, u64 as bigint, percpu instance
   assert.deepEqual(instances('disk.dev.read'), diskstats.filter(isWholeDisk));
   const netdev = readFileSync('/proc/net/dev', 'utf8').trim().split('\n').slice(2).map((l) => l.split(':')[0]!.trim());
   assert.deepEqual(instances('network.interface.in.bytes'), netdev);
+});
+
+test('on the real /proc, host files are read through descriptors kept between passes, and read afresh', async () => {
+  const held = (path: string): number => readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
+  const before = held('/proc/stat');
+  const [stat] = createCollectors(liveRoots, ['stat']);
+  const table = new MetricTable([stat!.family]);
+  const first = await collectOnce([stat!], table);
+  assert.equal(held('/proc/stat'), before + 1, 'the collector keeps /proc/stat open');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const second = await collectOnce([stat!], table);
+  assert.equal(held('/proc/stat'), before + 1, 'and reads it again through the same descriptor');
+  const switches = (pass: Pass): bigint => pass.values.get('kernel.all.pswitch\t') as bigint;
+  assert.ok(switches(second) > switches(first), 'with the values of the moment, not those of the first read');
+
+  const [meminfo] = createCollectors(liveRoots, ['meminfo']);
+  const memTable = new MetricTable([meminfo!.family]);
+  const memBefore = held('/proc/meminfo');
+  await collectOnce([meminfo!], memTable);
+  assert.equal(held('/proc/meminfo'), memBefore + 1);
+  await collectOnce([meminfo!], memTable, () => false);
+  await collectOnce([meminfo!], memTable, () => false);
+  assert.equal(held('/proc/meminfo'), memBefore, 'a file the passes no longer read is closed');
 });
 
 test('missing kernel files leave their metrics absent and throw nothing', async () => {
@@ -190,7 +254,7 @@ test('iowait that steps back a little holds at its last value, a large drop pass
 test('collectNetwork reads the network namespace whose net directory it is given', async (t) => {
   const table = new MetricTable([networkFamily]);
   const networkOf = async (netDir: string, classNetDir?: string): Promise<Pass> =>
-    collectOnce([{ name: 'network', family: networkFamily, collect: (out, ctx) => collectNetwork(netDir, out, ctx, classNetDir) }], table);
+    collectOnce([{ name: 'network', family: networkFamily, collect: (out, ctx) => collectNetwork(netDir, out, ctx, { classNetDir }) }], table);
 
   const fixture = await networkOf(`${FIXTURE}/proc/net`);
   assert.equal(fixture.values.get('network.interface.in.bytes\teth0'), 337729873n);

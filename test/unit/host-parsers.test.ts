@@ -7,7 +7,7 @@ import { parseMeminfo } from '../../agent/parsers/meminfo.js';
 import { parseLinkState } from '../../agent/parsers/netclass.js';
 import { parseNetDev } from '../../agent/parsers/netdev.js';
 import { parsePartitions } from '../../agent/parsers/partitions.js';
-import { parseSnmp } from '../../agent/parsers/snmp.js';
+import { parseSnmp, parseSnmpHeader, snmpValue } from '../../agent/parsers/snmp.js';
 import { parseStat } from '../../agent/parsers/stat.js';
 import { parseTcpStates, TCP_STATES } from '../../agent/parsers/tcpconn.js';
 import { parseUptime } from '../../agent/parsers/uptime.js';
@@ -95,6 +95,7 @@ test('whole disks are told from partitions and virtual devices by name, as PCP d
   for (const name of others) assert.ok(!isWholeDisk(name), `${name} is not a disk`);
   // This host: only vda of vda, loop0-7 and zram0.
   assert.deepEqual(parseDiskstats(fixture('proc/diskstats')).map((d) => d.name).filter(isWholeDisk), ['vda']);
+  assert.deepEqual(parseDiskstats(fixture('proc/diskstats'), isWholeDisk).map((d) => d.name), ['vda'], 'only the kept devices');
 });
 
 test('/proc/net/dev: interfaces split at the colon, all 16 counters', () => {
@@ -115,16 +116,31 @@ test('/proc/net/dev: interfaces split at the colon, all 16 counters', () => {
 
 test('/proc/net/snmp and /proc/net/netstat: section → column → signed value', () => {
   const snmp = parseSnmp(fixture('proc/net/snmp'));
+  const tcp = snmp.get('Tcp')!;
   const header = fieldsOf(fixture('proc/net/snmp'), 'Tcp: RtoAlgorithm');
-  assert.deepEqual([...snmp.get('Tcp')!.keys()], header.slice(1));
-  assert.equal(snmp.get('Tcp')!.get('MaxConn'), -1n);
-  assert.equal(snmp.get('Tcp')!.get('RetransSegs'), 1n);
-  assert.equal(snmp.get('Ip')!.get('Forwarding'), 1n);
+  assert.deepEqual([...tcp.header.columns.keys()], header.slice(1));
+  assert.equal(snmpValue(tcp, 'MaxConn'), -1n);
+  assert.equal(snmpValue(tcp, 'RetransSegs'), 1n);
+  assert.equal(snmpValue(tcp, 'NoSuchColumn'), undefined);
+  assert.equal(snmpValue(snmp.get('Ip')!, 'Forwarding'), 1n);
   const netstat = parseSnmp(fixture('proc/net/netstat'));
   assert.deepEqual([...netstat.keys()], ['TcpExt', 'IpExt', 'MPTcpExt']);
-  assert.equal(netstat.get('IpExt')!.get('InOctets'), BigInt(fieldsOf(fixture('proc/net/netstat'), 'IpExt: 0')[7]!));
+  assert.equal(snmpValue(netstat.get('IpExt')!, 'InOctets'), BigInt(fieldsOf(fixture('proc/net/netstat'), 'IpExt: 0')[7]!));
   assert.throws(() => parseSnmp('Tcp: A B\nTcp: 1\n'), /a line of 2 values following the header "Tcp: A B"/);
   assert.throws(() => parseSnmp('Tcp: A B\nUdp: 1 2\n'), /following the header/);
+  // Only the values asked for are converted: a bad one fails when it is read.
+  assert.throws(() => snmpValue(parseSnmp('Tcp: A B\nTcp: 1 x\n').get('Tcp')!, 'B'), /cannot parse "Tcp: 1 x"/);
+});
+
+test('/proc/net/snmp: header lines are split by the parser the caller gives (the collector\'s memo)', () => {
+  const text = fixture('proc/net/snmp');
+  const seen: string[] = [];
+  parseSnmp(text, (line) => {
+    seen.push(line);
+    return parseSnmpHeader(line);
+  });
+  const headers = text.split('\n').filter((line) => line !== '').filter((_, i) => i % 2 === 0);
+  assert.deepEqual(seen, headers);
 });
 
 test('/proc/net/tcp: sockets counted by the hex state column', () => {
