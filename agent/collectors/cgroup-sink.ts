@@ -1,5 +1,6 @@
 import type { SampleWriter } from '../store/sample.js';
 import type { MemoryStatPlan } from './cgroup-memory.js';
+import type { PressureRow } from './cgroup-pressure.js';
 
 /** Where the cgroup readers put values, with the lookups they share within one pass. */
 export interface CgroupSink {
@@ -10,4 +11,6 @@ export interface CgroupSink {
   deviceName(majorMinor: string): string;
   /** The memory.stat lines this pass needs. */
   memoryStat: MemoryStatPlan;
+  /** The PSI lines and values this pass needs. */
+  pressure: readonly PressureRow[];
 }

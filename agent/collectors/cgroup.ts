@@ -9,7 +9,7 @@ import { blkioFromV1, blockDeviceNames, ioFromV2 } from './cgroup-io.js';
 import { hugetlbFrom, memoryFromV1, memoryFromV2, memoryStatPlan } from './cgroup-memory.js';
 import { netclassFromV1 } from './cgroup-netclass.js';
 import { pidsFrom } from './cgroup-pids.js';
-import { pressureFromV2 } from './cgroup-pressure.js';
+import { pressureFromV2, pressurePlan } from './cgroup-pressure.js';
 import { CgroupFeeds } from './cgroup-feeds.js';
 import type { CgroupSink } from './cgroup-sink.js';
 import { CgroupTrees } from './cgroup-tree.js';
@@ -90,6 +90,7 @@ export function cgroupCollector(roots: Roots): Collector {
         },
         deviceName: blockDeviceNames(roots.sysfs, ctx),
         memoryStat: memoryStatPlan(ctx.wants),
+        pressure: pressurePlan(ctx.wants),
       };
 
       const hierarchies = distinctHierarchies(mounts);

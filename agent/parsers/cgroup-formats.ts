@@ -42,6 +42,7 @@ const INTEGER = /^-?\d+$/;
  * they are not counters.
  */
 export function parseFlatKeyed(text: string, only?: ReadonlySet<string>): Map<string, bigint> {
+  if (only !== undefined && only.size <= FEW_KEYS) return pickFlatKeyed(text, only);
   const values = new Map<string, bigint>();
   let start = 0;
   while (start < text.length) {
@@ -58,6 +59,33 @@ export function parseFlatKeyed(text: string, only?: ReadonlySet<string>): Map<st
     start = end + 1;
   }
   return values;
+}
+
+/**
+ * Up to this many wanted keys are looked for one by one. memory.stat has 40 to 70 lines and a
+ * pass usually wants two of them: a search per key cuts no string for the lines nobody wants.
+ */
+const FEW_KEYS = 8;
+
+/** parseFlatKeyed for a few keys; a key the kernel printed twice (it does not) would give its first value. */
+function pickFlatKeyed(text: string, keys: ReadonlySet<string>): Map<string, bigint> {
+  const values = new Map<string, bigint>();
+  for (const key of keys) {
+    const start = lineStarting(text, `${key} `);
+    if (start < 0) continue;
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const value = text.slice(start + key.length + 1, end);
+    if (INTEGER.test(value)) values.set(key, BigInt(value));
+  }
+  return values;
+}
+
+/** Where the line that begins with `head` begins; -1 when there is none. */
+function lineStarting(text: string, head: string): number {
+  if (text.startsWith(head)) return 0;
+  const at = text.indexOf(`\n${head}`);
+  return at < 0 ? -1 : at + 1;
 }
 
 /**
@@ -106,17 +134,34 @@ export function parsePressure(text: string): Pressures {
   const result: Pressures = {};
   for (const line of text.split('\n')) {
     if (line === '') continue;
-    const [kind, avg10, avg60, avg300, total] = line.split(' ');
-    if ((kind !== 'some' && kind !== 'full') || !avg10?.startsWith('avg10=') || !avg60?.startsWith('avg60=') ||
-        !avg300?.startsWith('avg300=') || !total?.startsWith('total=')) {
-      throw malformed(line, '"some|full avg10=… avg60=… avg300=… total=…"');
-    }
-    result[kind] = {
-      avg10: decimal(avg10.slice(6), line),
-      avg60: decimal(avg60.slice(6), line),
-      avg300: decimal(avg300.slice(7), line),
-      total: counter(total.slice(6), line),
-    };
+    const [kind, pressure] = pressureOf(line);
+    result[kind] = pressure;
   }
   return result;
+}
+
+/**
+ * One line of a PSI file, `some` or `full`; undefined when the file has no such line. Only that
+ * line is parsed (and checked): the cgroup collector usually wants one value of one line.
+ */
+export function parsePressureLine(text: string, kind: keyof Pressures): Pressure | undefined {
+  const start = lineStarting(text, `${kind} `);
+  if (start < 0) return undefined;
+  let end = text.indexOf('\n', start);
+  if (end < 0) end = text.length;
+  return pressureOf(text.slice(start, end))[1];
+}
+
+function pressureOf(line: string): [keyof Pressures, Pressure] {
+  const [kind, avg10, avg60, avg300, total] = line.split(' ');
+  if ((kind !== 'some' && kind !== 'full') || !avg10?.startsWith('avg10=') || !avg60?.startsWith('avg60=') ||
+      !avg300?.startsWith('avg300=') || !total?.startsWith('total=')) {
+    throw malformed(line, '"some|full avg10=… avg60=… avg300=… total=…"');
+  }
+  return [kind, {
+    avg10: decimal(avg10.slice(6), line),
+    avg60: decimal(avg60.slice(6), line),
+    avg300: decimal(avg300.slice(7), line),
+    total: counter(total.slice(6), line),
+  }];
 }
