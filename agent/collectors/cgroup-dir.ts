@@ -55,8 +55,13 @@ export class CgroupDir {
     try {
       return parser(text);
     } catch (error) {
-      throw new Error(`${this.path}/${file}: ${(error as Error).message}`);
+      throw this.malformed(file, error);
     }
+  }
+
+  /** A parser's error about one of this cgroup's files, naming the file. */
+  malformed(file: string, error: unknown): Error {
+    return new Error(`${this.path}/${file}: ${(error as Error).message}`);
   }
 
   /** A one-value file (`memory.max`, `cpu.shares`); `max` where there is no limit. */

@@ -169,7 +169,7 @@ export function memoryFromV1(dir: CgroupDir, sink: CgroupSink): void {
   const oomKill = oom?.get('oom_kill');
   if (underOom !== undefined) out.put('cgroup.memory.under_oom', underOom, name);
   if (oomKill !== undefined) out.put('cgroup.memory.events.oom_kill', oomKill, name);
-  out.put('cgroup.memory.id.container', sink.containerOf(name), name);
+  sink.putContainer('cgroup.memory.id.container', name);
 }
 
 const MEMORY_EVENTS: ReadonlyArray<readonly [key: string, metric: string]> = [
@@ -223,7 +223,7 @@ export function memoryFromV2(dir: CgroupDir, sink: CgroupSink): void {
   }
   const ws = workingSet(current, stat?.get('inactive_file'));
   if (ws !== undefined) out.put('cgroup.memory.working_set', ws, name);
-  out.put('cgroup.memory.id.container', sink.containerOf(name), name);
+  sink.putContainer('cgroup.memory.id.container', name);
 }
 
 /** `hugetlb.2MB.usage_in_bytes` (v1), `hugetlb.2MB.current` (v2); not `.rsvd.` or limits. */

@@ -1,4 +1,4 @@
-import { parsePressureLine, type Pressure, type Pressures } from '../parsers/cgroup-formats.js';
+import { parsePressureField, type Pressure, type Pressures } from '../parsers/cgroup-formats.js';
 import type { CgroupDir } from './cgroup-dir.js';
 import type { CgroupSink } from './cgroup-sink.js';
 
@@ -27,7 +27,7 @@ export interface PressureRow {
 
 /**
  * The PSI lines and fields this pass wants: the console wants avg10 of three `some` lines of
- * the 28 values, so the other lines are not parsed and the other values not put.
+ * the 28 values, so the others are neither parsed nor put.
  */
 export function pressurePlan(wants: (metric: string) => boolean): readonly PressureRow[] {
   const rows: PressureRow[] = [];
@@ -48,13 +48,15 @@ export function pressureFromV2(dir: CgroupDir, sink: CgroupSink): void {
       text = dir.read(name);
     }
     if (text === undefined) continue;
-    let p: Pressure | undefined;
-    try {
-      p = parsePressureLine(text, line);
-    } catch (error) {
-      throw new Error(`${dir.path}/${name}: ${(error as Error).message}`);
+    for (const [field, metric] of puts) {
+      let value: number | bigint | undefined;
+      try {
+        value = parsePressureField(text, line, field);
+      } catch (error) {
+        throw dir.malformed(name, error);
+      }
+      if (value === undefined) break;
+      sink.out.put(metric, value, dir.name);
     }
-    if (!p) continue;
-    for (const [field, metric] of puts) sink.out.put(metric, p[field], dir.name);
   }
 }

@@ -140,16 +140,27 @@ export function parsePressure(text: string): Pressures {
   return result;
 }
 
+/** What begins each field of a PSI line, after the space before it. */
+const PRESSURE_FIELD: Readonly<Record<keyof Pressure, string>> = { avg10: ' avg10=', avg60: ' avg60=', avg300: ' avg300=', total: ' total=' };
+
 /**
- * One line of a PSI file, `some` or `full`; undefined when the file has no such line. Only that
- * line is parsed (and checked): the cgroup collector usually wants one value of one line.
+ * One value of a PSI file: `field` of the `some` or `full` line; undefined when the file has no
+ * such line. Only that value is parsed (and checked): the cgroup collector wants one value of
+ * the eight in a cgroup's file, and making the whole line into strings and an object was the
+ * costliest parse of a pass.
  */
-export function parsePressureLine(text: string, kind: keyof Pressures): Pressure | undefined {
-  const start = lineStarting(text, `${kind} `);
+export function parsePressureField(text: string, line: keyof Pressures, field: keyof Pressure): number | bigint | undefined {
+  const start = lineStarting(text, line === 'some' ? 'some ' : 'full ');
   if (start < 0) return undefined;
   let end = text.indexOf('\n', start);
   if (end < 0) end = text.length;
-  return pressureOf(text.slice(start, end))[1];
+  const key = PRESSURE_FIELD[field];
+  const at = text.indexOf(key, start);
+  if (at < 0 || at >= end) throw malformed(text.slice(start, end), `"${line} …${key}<value>…"`);
+  let stop = text.indexOf(' ', at + key.length);
+  if (stop < 0 || stop > end) stop = end;
+  const token = text.slice(at + key.length, stop);
+  return field === 'total' ? counter(token, text.slice(start, end)) : decimal(token, text.slice(start, end));
 }
 
 function pressureOf(line: string): [keyof Pressures, Pressure] {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseBlkioPerDevice, parseBlkioRwstat, parseUeventDevName } from '../../agent/parsers/cgroup-blkio.js';
 import {
-  MAX, parseCpuMax, parseFlatKeyed, parseNestedKeyed, parsePressure, parsePressureLine, parseSingle, parseSpaceSeparated,
+  MAX, parseCpuMax, parseFlatKeyed, parseNestedKeyed, parsePressure, parsePressureField, parseSingle, parseSpaceSeparated,
 } from '../../agent/parsers/cgroup-formats.js';
 import { cgroupInstanceName } from '../../agent/parsers/cgroup-path.js';
 import { cgroupMounts, distinctHierarchies, parseMountInfo, unescapeMountField } from '../../agent/parsers/mountinfo.js';
@@ -148,10 +148,16 @@ test('pressure files: some and full lines; full alone (irq.pressure)', () => {
   });
   assert.throws(() => parsePressure('some avg10=x avg60=0 avg300=0 total=0\n'), /decimal/);
   const text = read(`cgroup-v2-vm/sys/fs/cgroup/${V2_DOCKER}/cpu.pressure`);
-  assert.deepEqual(parsePressureLine(text, 'some'), cpu.some);
-  assert.deepEqual(parsePressureLine(text, 'full'), cpu.full);
-  assert.equal(parsePressureLine('full avg10=0.12 avg60=0.05 avg300=0.01 total=4242\n', 'some'), undefined);
-  assert.throws(() => parsePressureLine('some avg10=x avg60=0 avg300=0 total=0\n', 'some'), /decimal/);
+  for (const line of ['some', 'full'] as const) {
+    for (const field of ['avg10', 'avg60', 'avg300', 'total'] as const) {
+      assert.equal(parsePressureField(text, line, field), cpu[line]![field], `${line} ${field}: one value alone is what the whole parse gives`);
+    }
+  }
+  assert.equal(parsePressureField('full avg10=0.12 avg60=0.05 avg300=0.01 total=4242\n', 'some', 'avg10'), undefined);
+  assert.equal(parsePressureField('full avg10=0.12 avg60=0.05 avg300=0.01 total=4242', 'full', 'total'), 4242n, 'no closing newline');
+  assert.throws(() => parsePressureField('some avg10=x avg60=0 avg300=0 total=0\n', 'some', 'avg10'), /decimal/);
+  assert.throws(() => parsePressureField('some avg10=0.00 avg60=0.00\nfull avg10=0 avg60=0 avg300=0 total=0\n', 'some', 'total'), /total=/,
+    'a field is looked for on its own line only');
 });
 
 test('cpuacct.usage_percpu: one value per CPU', () => {
