@@ -41,7 +41,7 @@ export function cpuacctFromV1(dir: CgroupDir, sink: CgroupSink): void {
     found = true;
     for (let cpu = 0; cpu < values.length; cpu++) out.put('cgroup.cpuacct.usage_percpu', values[cpu]!, `${dir.name}::cpu${cpu}`);
   }
-  if (found) out.put('cgroup.cpuacct.id.container', sink.containerOf(dir.name), dir.name);
+  if (found) sink.putContainer('cgroup.cpuacct.id.container', dir.name);
 }
 
 /** v1 cpu: shares, CFS quota and period, throttling (cpu.stat). */
@@ -70,7 +70,7 @@ export function cpuschedFromV1(dir: CgroupDir, sink: CgroupSink): void {
     putIfDefined(sink, 'cgroup.cpusched.throttled', stat.get('nr_throttled'), dir.name);
     putIfDefined(sink, 'cgroup.cpusched.throttled_time', stat.get('throttled_time'), dir.name);
   }
-  if (found) out.put('cgroup.cpusched.id.container', sink.containerOf(dir.name), dir.name);
+  if (found) sink.putContainer('cgroup.cpusched.id.container', dir.name);
 }
 
 /**
@@ -98,7 +98,7 @@ export function cpuFromV2(dir: CgroupDir, sink: CgroupSink, acct: boolean, sched
       out.put('cgroup.cpu.stat.system', system, dir.name);
       out.put('cgroup.cpuacct.stat.system', system / 1000n, dir.name);
     }
-    out.put('cgroup.cpuacct.id.container', sink.containerOf(dir.name), dir.name);
+    sink.putContainer('cgroup.cpuacct.id.container', dir.name);
   }
   if (!sched) return;
   let found = false;
@@ -122,7 +122,7 @@ export function cpuFromV2(dir: CgroupDir, sink: CgroupSink, acct: boolean, sched
     putIfDefined(sink, 'cgroup.cpusched.throttled', stat.get('nr_throttled'), dir.name);
     putIfDefined(sink, 'cgroup.cpusched.throttled_time', throttledUsec === undefined ? undefined : throttledUsec * 1000n, dir.name);
   }
-  if (found) out.put('cgroup.cpusched.id.container', sink.containerOf(dir.name), dir.name);
+  if (found) sink.putContainer('cgroup.cpusched.id.container', dir.name);
 }
 
 /** v1 cpuset: the CPUs and memory nodes configured for the cgroup. */
@@ -143,7 +143,7 @@ function cpuset(dir: CgroupDir, sink: CgroupSink, cpusFile: string, memsFile: st
   const mems = dir.read(memsFile);
   if (cpus !== undefined) sink.out.put('cgroup.cpuset.cpus', cpus.trim(), dir.name);
   if (mems !== undefined) sink.out.put('cgroup.cpuset.mems', mems.trim(), dir.name);
-  if (cpus !== undefined || mems !== undefined) sink.out.put('cgroup.cpuset.id.container', sink.containerOf(dir.name), dir.name);
+  if (cpus !== undefined || mems !== undefined) sink.putContainer('cgroup.cpuset.id.container', dir.name);
 }
 
 function putIfDefined(sink: CgroupSink, metric: string, value: bigint | undefined, instance: string): void {

@@ -27,6 +27,12 @@ export class CgroupDir {
     readonly files: ReadonlySet<string>,
     private readonly ctx: CollectContext,
     private readonly reader: CgroupFileReader = readEachTime,
+    /**
+     * Paths of the files read so far, by file name; a cached tree hands them to the next pass's
+     * CgroupDir, so a read neither builds the path string again nor hashes a new string to find
+     * its kept descriptor.
+     */
+    readonly paths = new Map<string, string>(),
   ) {}
 
   /** Whether the cgroup has this file and this pass wants it read. */
@@ -36,7 +42,10 @@ export class CgroupDir {
 
   /** The file's text; undefined when the cgroup has no such file or vanished since the walk listed it. */
   read(file: string): string | undefined {
-    return this.offers(file) ? this.reader(`${this.path}/${file}`, this.ctx) : undefined;
+    if (!this.offers(file)) return undefined;
+    let path = this.paths.get(file);
+    if (path === undefined) this.paths.set(file, (path = `${this.path}/${file}`));
+    return this.reader(path, this.ctx);
   }
 
   /** The file parsed; a file the parser cannot make sense of throws, naming the file. */
@@ -46,8 +55,13 @@ export class CgroupDir {
     try {
       return parser(text);
     } catch (error) {
-      throw new Error(`${this.path}/${file}: ${(error as Error).message}`);
+      throw this.malformed(file, error);
     }
+  }
+
+  /** A parser's error about one of this cgroup's files, naming the file. */
+  malformed(file: string, error: unknown): Error {
+    return new Error(`${this.path}/${file}: ${(error as Error).message}`);
   }
 
   /** A one-value file (`memory.max`, `cpu.shares`); `max` where there is no limit. */

@@ -97,7 +97,7 @@ export function blkioFromV1(dir: CgroupDir, sink: CgroupSink): void {
     }
     out.put(`cgroup.blkio.all.${metric}`, total / divisor, dir.name);
   }
-  if (found) out.put('cgroup.blkio.id.container', sink.containerOf(dir.name), dir.name);
+  if (found) sink.putContainer('cgroup.blkio.id.container', dir.name);
 }
 
 function putIoStatFromV1(sink: CgroupSink, ops: BlkioOps, names: ReadonlyArray<readonly [BlkioOp, string]>, instance: string): void {
@@ -138,7 +138,7 @@ export function ioFromV2(dir: CgroupDir, sink: CgroupSink): void {
   }
   putThrottle(sink, THROTTLE_BYTES.all, dir.name, bytes[0]!, bytes[1]!, bytes[2]!);
   putThrottle(sink, THROTTLE_IOS.all, dir.name, ios[0]!, ios[1]!, ios[2]!);
-  out.put('cgroup.blkio.id.container', sink.containerOf(dir.name), dir.name);
+  sink.putContainer('cgroup.blkio.id.container', dir.name);
 }
 
 /** Read, write and total into a family's names (indexes 0, 1, 4 of OPS). */

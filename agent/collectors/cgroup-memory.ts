@@ -169,7 +169,7 @@ export function memoryFromV1(dir: CgroupDir, sink: CgroupSink): void {
   const oomKill = oom?.get('oom_kill');
   if (underOom !== undefined) out.put('cgroup.memory.under_oom', underOom, name);
   if (oomKill !== undefined) out.put('cgroup.memory.events.oom_kill', oomKill, name);
-  out.put('cgroup.memory.id.container', sink.containerOf(name), name);
+  sink.putContainer('cgroup.memory.id.container', name);
 }
 
 const MEMORY_EVENTS: ReadonlyArray<readonly [key: string, metric: string]> = [
@@ -223,7 +223,7 @@ export function memoryFromV2(dir: CgroupDir, sink: CgroupSink): void {
   }
   const ws = workingSet(current, stat?.get('inactive_file'));
   if (ws !== undefined) out.put('cgroup.memory.working_set', ws, name);
-  out.put('cgroup.memory.id.container', sink.containerOf(name), name);
+  sink.putContainer('cgroup.memory.id.container', name);
 }
 
 /** `hugetlb.2MB.usage_in_bytes` (v1), `hugetlb.2MB.current` (v2); not `.rsvd.` or limits. */
@@ -231,10 +231,24 @@ const HUGETLB_USAGE = /^hugetlb\.(\d+[KMG]B)\.(?:usage_in_bytes|current)$/;
 
 /** hugetlb usage per page size, v1 or v2: instance `<cgroup>::<size>`. */
 export function hugetlbFrom(dir: CgroupDir, sink: CgroupSink): void {
-  for (const file of dir.files) {
-    const m = HUGETLB_USAGE.exec(file);
-    if (!m) continue;
+  for (const [file, size] of hugetlbFiles(dir.files)) {
     const usage = dir.integer(file);
-    if (usage !== undefined) sink.out.put('cgroup.hugetlb.usage', usage, `${dir.name}::${m[1]}`);
+    if (usage !== undefined) sink.out.put('cgroup.hugetlb.usage', usage, `${dir.name}::${size}`);
   }
+}
+
+/** hugetlb usage files and their page sizes, by file set: cgroups share their sets (walkCgroups). */
+const hugetlbFilesOf = new WeakMap<ReadonlySet<string>, ReadonlyArray<readonly [file: string, size: string]>>();
+
+/** Matched once per set, not every file name of every cgroup against HUGETLB_USAGE each pass. */
+function hugetlbFiles(files: ReadonlySet<string>): ReadonlyArray<readonly [string, string]> {
+  let found = hugetlbFilesOf.get(files);
+  if (found === undefined) {
+    found = [...files].flatMap((file) => {
+      const size = HUGETLB_USAGE.exec(file)?.[1];
+      return size === undefined ? [] : [[file, size] as const];
+    });
+    hugetlbFilesOf.set(files, found);
+  }
+  return found;
 }

@@ -6,5 +6,5 @@ export function netclassFromV1(dir: CgroupDir, sink: CgroupSink): void {
   const classid = dir.integer('net_cls.classid');
   if (classid === undefined) return;
   sink.out.put('cgroup.netclass.classid', classid, dir.name);
-  sink.out.put('cgroup.netclass.id.container', sink.containerOf(dir.name), dir.name);
+  sink.putContainer('cgroup.netclass.id.container', dir.name);
 }

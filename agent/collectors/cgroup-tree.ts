@@ -136,7 +136,7 @@ export class CgroupTree {
   private async revisit(ctx: CollectContext, reader: CgroupFileReader, visit: (dir: CgroupDir) => void): Promise<void> {
     const slices = new Slices();
     for (const dir of this.listed) {
-      visit(new CgroupDir(dir.name, dir.path, dir.files, ctx, reader));
+      visit(new CgroupDir(dir.name, dir.path, dir.files, ctx, reader, dir.paths));
       await slices.next();
     }
   }

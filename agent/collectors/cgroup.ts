@@ -9,7 +9,7 @@ import { blkioFromV1, blockDeviceNames, ioFromV2 } from './cgroup-io.js';
 import { hugetlbFrom, memoryFromV1, memoryFromV2, memoryStatPlan } from './cgroup-memory.js';
 import { netclassFromV1 } from './cgroup-netclass.js';
 import { pidsFrom } from './cgroup-pids.js';
-import { pressureFromV2 } from './cgroup-pressure.js';
+import { pressureFromV2, pressurePlan } from './cgroup-pressure.js';
 import { CgroupFeeds } from './cgroup-feeds.js';
 import type { CgroupSink } from './cgroup-sink.js';
 import { CgroupTrees } from './cgroup-tree.js';
@@ -78,29 +78,37 @@ export function cgroupCollector(roots: Roots): Collector {
       const previous = containers;
       const current = new Map<string, string>();
       containers = current;
+      const containerOf = (cgroup: string): string => {
+        let id = current.get(cgroup);
+        if (id === undefined) {
+          id = previous.get(cgroup) ?? classifyCgroup(cgroup)?.id ?? '';
+          current.set(cgroup, id);
+        }
+        return id;
+      };
+      const wantedIds = new Map<string, boolean>();
       const sink: CgroupSink = {
         out,
-        containerOf(cgroup) {
-          let id = current.get(cgroup);
-          if (id === undefined) {
-            id = previous.get(cgroup) ?? classifyCgroup(cgroup)?.id ?? '';
-            current.set(cgroup, id);
-          }
-          return id;
+        putContainer(metric, cgroup) {
+          let wanted = wantedIds.get(metric);
+          if (wanted === undefined) wantedIds.set(metric, (wanted = ctx.wants(metric)));
+          if (wanted) out.put(metric, containerOf(cgroup), cgroup);
         },
         deviceName: blockDeviceNames(roots.sysfs, ctx),
         memoryStat: memoryStatPlan(ctx.wants),
+        pressure: pressurePlan(ctx.wants),
       };
 
       const hierarchies = distinctHierarchies(mounts);
-      /** v1 controller → cgroups its hierarchy has, which cgroup2 must not serve again. */
-      const inV1 = new Map<string, Set<string>>();
+      /**
+       * cgroup → the v1 controllers whose hierarchy has it, which cgroup2 must not serve again:
+       * one lookup per cgroup2 cgroup, not one per controller.
+       */
+      const inV1 = new Map<string, string[]>();
       for (const h of hierarchies) {
         if (h.version !== 1) continue;
         const controllers = h.controllers.filter((c) => V1_READERS[c] !== undefined);
         if (controllers.length === 0) continue;
-        const names = new Set<string>();
-        for (const c of controllers) inV1.set(c, names);
         // Not walking a hierarchy nobody wants is safe on hybrid hosts too: cgroup2 then does not
         // yield to it, but reads none of those metrics' files either.
         const readers = controllers.filter((c) => feeds.walks(c));
@@ -109,23 +117,26 @@ export function cgroupCollector(roots: Roots): Collector {
         await trees.tree(hierarchyPath(h.mountPoint, roots.sysfs)).visit(ctx, count, (dir) => {
           const view = wanted(dir);
           for (const c of readers) V1_READERS[c]!(view, sink);
-          names.add(dir.name);
+          const there = inV1.get(dir.name);
+          if (there === undefined) inV1.set(dir.name, [...controllers]);
+          else there.push(...controllers);
         });
       }
 
       const unified = hierarchies.find((h) => h.version === 2);
       if (!unified) return;
-      const yields = (controller: string, cgroup: string): boolean => inV1.get(controller)?.has(cgroup) === true;
+      const none: readonly string[] = [];
       await trees.tree(hierarchyPath(unified.mountPoint, roots.sysfs)).visit(ctx, undefined, (whole) => {
         const dir = wanted(whole);
-        const acct = !yields('cpuacct', dir.name);
-        const sched = !yields('cpu', dir.name);
+        const v1 = inV1.get(dir.name) ?? none;
+        const acct = !v1.includes('cpuacct');
+        const sched = !v1.includes('cpu');
         if (acct || sched) cpuFromV2(dir, sink, acct, sched);
-        if (!yields('cpuset', dir.name)) cpusetFromV2(dir, sink);
-        if (!yields('memory', dir.name)) memoryFromV2(dir, sink);
-        if (!yields('blkio', dir.name)) ioFromV2(dir, sink);
-        if (!yields('pids', dir.name)) pidsFrom(dir, sink);
-        if (!yields('hugetlb', dir.name)) hugetlbFrom(dir, sink);
+        if (!v1.includes('cpuset')) cpusetFromV2(dir, sink);
+        if (!v1.includes('memory')) memoryFromV2(dir, sink);
+        if (!v1.includes('blkio')) ioFromV2(dir, sink);
+        if (!v1.includes('pids')) pidsFrom(dir, sink);
+        if (!v1.includes('hugetlb')) hugetlbFrom(dir, sink);
         pressureFromV2(dir, sink);
       });
     },

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { errorCode, readFd, readText, tolerant } from './read.js';
+import { errorCode, readFd, readText, tolerated } from './read.js';
 import type { CollectContext } from './types.js';
 
 /**
@@ -73,7 +73,12 @@ export class KeptFiles {
 
   /** Like readOptional (read.ts): gone → undefined, EACCES/EPERM → ctx.unreadable, else throws. */
   readOptional(path: string, ctx: CollectContext | undefined, seqFile: boolean): string | undefined {
-    return tolerant(path, ctx, (p) => this.read(p, seqFile));
+    // Not through tolerant(): a closure per read, thousands of reads a pass.
+    try {
+      return this.read(path, seqFile);
+    } catch (error) {
+      return tolerated(path, ctx, error);
+    }
   }
 
   /**

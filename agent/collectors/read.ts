@@ -97,12 +97,17 @@ export function tolerant<T>(path: string, ctx: CollectContext | undefined, read:
   try {
     return read(path);
   } catch (error) {
-    const code = errorCode(error);
-    if (code !== undefined && GONE.has(code)) return undefined;
-    if ((code === 'EACCES' || code === 'EPERM') && ctx) {
-      ctx.unreadable(path, error);
-      return undefined;
-    }
-    throw error;
+    return tolerated(path, ctx, error);
   }
+}
+
+/** The policy for an error `path` met: undefined when it is tolerated, else throws it again. */
+export function tolerated(path: string, ctx: CollectContext | undefined, error: unknown): undefined {
+  const code = errorCode(error);
+  if (code !== undefined && GONE.has(code)) return undefined;
+  if ((code === 'EACCES' || code === 'EPERM') && ctx) {
+    ctx.unreadable(path, error);
+    return undefined;
+  }
+  throw error;
 }

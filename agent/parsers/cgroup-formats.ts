@@ -42,6 +42,7 @@ const INTEGER = /^-?\d+$/;
  * they are not counters.
  */
 export function parseFlatKeyed(text: string, only?: ReadonlySet<string>): Map<string, bigint> {
+  if (only !== undefined && only.size <= FEW_KEYS) return pickFlatKeyed(text, only);
   const values = new Map<string, bigint>();
   let start = 0;
   while (start < text.length) {
@@ -58,6 +59,33 @@ export function parseFlatKeyed(text: string, only?: ReadonlySet<string>): Map<st
     start = end + 1;
   }
   return values;
+}
+
+/**
+ * Up to this many wanted keys are looked for one by one. memory.stat has 40 to 70 lines and a
+ * pass usually wants two of them: a search per key cuts no string for the lines nobody wants.
+ */
+const FEW_KEYS = 8;
+
+/** parseFlatKeyed for a few keys; a key the kernel printed twice (it does not) would give its first value. */
+function pickFlatKeyed(text: string, keys: ReadonlySet<string>): Map<string, bigint> {
+  const values = new Map<string, bigint>();
+  for (const key of keys) {
+    const start = lineStarting(text, `${key} `);
+    if (start < 0) continue;
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const value = text.slice(start + key.length + 1, end);
+    if (INTEGER.test(value)) values.set(key, BigInt(value));
+  }
+  return values;
+}
+
+/** Where the line that begins with `head` begins; -1 when there is none. */
+function lineStarting(text: string, head: string): number {
+  if (text.startsWith(head)) return 0;
+  const at = text.indexOf(`\n${head}`);
+  return at < 0 ? -1 : at + 1;
 }
 
 /**
@@ -106,17 +134,45 @@ export function parsePressure(text: string): Pressures {
   const result: Pressures = {};
   for (const line of text.split('\n')) {
     if (line === '') continue;
-    const [kind, avg10, avg60, avg300, total] = line.split(' ');
-    if ((kind !== 'some' && kind !== 'full') || !avg10?.startsWith('avg10=') || !avg60?.startsWith('avg60=') ||
-        !avg300?.startsWith('avg300=') || !total?.startsWith('total=')) {
-      throw malformed(line, '"some|full avg10=… avg60=… avg300=… total=…"');
-    }
-    result[kind] = {
-      avg10: decimal(avg10.slice(6), line),
-      avg60: decimal(avg60.slice(6), line),
-      avg300: decimal(avg300.slice(7), line),
-      total: counter(total.slice(6), line),
-    };
+    const [kind, pressure] = pressureOf(line);
+    result[kind] = pressure;
   }
   return result;
+}
+
+/** What begins each field of a PSI line, after the space before it. */
+const PRESSURE_FIELD: Readonly<Record<keyof Pressure, string>> = { avg10: ' avg10=', avg60: ' avg60=', avg300: ' avg300=', total: ' total=' };
+
+/**
+ * One value of a PSI file: `field` of the `some` or `full` line; undefined when the file has no
+ * such line. Only that value is parsed (and checked): the cgroup collector wants one value of
+ * the eight in a cgroup's file, and making the whole line into strings and an object was the
+ * costliest parse of a pass.
+ */
+export function parsePressureField(text: string, line: keyof Pressures, field: keyof Pressure): number | bigint | undefined {
+  const start = lineStarting(text, line === 'some' ? 'some ' : 'full ');
+  if (start < 0) return undefined;
+  let end = text.indexOf('\n', start);
+  if (end < 0) end = text.length;
+  const key = PRESSURE_FIELD[field];
+  const at = text.indexOf(key, start);
+  if (at < 0 || at >= end) throw malformed(text.slice(start, end), `"${line} …${key}<value>…"`);
+  let stop = text.indexOf(' ', at + key.length);
+  if (stop < 0 || stop > end) stop = end;
+  const token = text.slice(at + key.length, stop);
+  return field === 'total' ? counter(token, text.slice(start, end)) : decimal(token, text.slice(start, end));
+}
+
+function pressureOf(line: string): [keyof Pressures, Pressure] {
+  const [kind, avg10, avg60, avg300, total] = line.split(' ');
+  if ((kind !== 'some' && kind !== 'full') || !avg10?.startsWith('avg10=') || !avg60?.startsWith('avg60=') ||
+      !avg300?.startsWith('avg300=') || !total?.startsWith('total=')) {
+    throw malformed(line, '"some|full avg10=… avg60=… avg300=… total=…"');
+  }
+  return [kind, {
+    avg10: decimal(avg10.slice(6), line),
+    avg60: decimal(avg60.slice(6), line),
+    avg300: decimal(avg300.slice(7), line),
+    total: counter(total.slice(6), line),
+  }];
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseBlkioPerDevice, parseBlkioRwstat, parseUeventDevName } from '../../agent/parsers/cgroup-blkio.js';
 import {
-  MAX, parseCpuMax, parseFlatKeyed, parseNestedKeyed, parsePressure, parseSingle, parseSpaceSeparated,
+  MAX, parseCpuMax, parseFlatKeyed, parseNestedKeyed, parsePressure, parsePressureField, parseSingle, parseSpaceSeparated,
 } from '../../agent/parsers/cgroup-formats.js';
 import { cgroupInstanceName } from '../../agent/parsers/cgroup-path.js';
 import { cgroupMounts, distinctHierarchies, parseMountInfo, unescapeMountField } from '../../agent/parsers/mountinfo.js';
@@ -118,6 +118,17 @@ test('flat keyed files: memory.stat, cpu.stat, oom_control', () => {
   assert.deepEqual([...parseFlatKeyed('a 1\nb x\nc 2')], [['a', 1n], ['c', 2n]], 'non-integer lines are skipped');
 });
 
+test('flat keyed with a few wanted keys: the same values as a full parse, whatever line they are on', () => {
+  const text = read('cgroup-hybrid-vm/sys/fs/cgroup/memory/memory.stat');
+  const all = parseFlatKeyed(text);
+  const first = text.slice(0, text.indexOf(' '));
+  const wanted = new Set([first, 'total_inactive_file', 'inactive_file', 'no_such_key']);
+  assert.deepEqual(parseFlatKeyed(text, wanted), new Map([...wanted].filter((k) => all.has(k)).map((k) => [k, all.get(k)!])));
+  assert.equal(parseFlatKeyed(text, wanted).get(first), all.get(first), 'the first line is found too');
+  assert.deepEqual([...parseFlatKeyed('total_file 7\nfile 3\nb x\nfile_dirty 5', new Set(['file', 'b']))], [['file', 3n]],
+    'a key is not matched inside or as a prefix of another, and a non-integer value is skipped');
+});
+
 test('nested keyed files: io.stat per device', () => {
   const io = parseNestedKeyed(read(`cgroup-v2-vm/sys/fs/cgroup/${V2_DOCKER}/io.stat`));
   assert.deepEqual([...io.keys()], ['1:0']);
@@ -136,6 +147,17 @@ test('pressure files: some and full lines; full alone (irq.pressure)', () => {
     full: { avg10: 0.12, avg60: 0.05, avg300: 0.01, total: 4242n },
   });
   assert.throws(() => parsePressure('some avg10=x avg60=0 avg300=0 total=0\n'), /decimal/);
+  const text = read(`cgroup-v2-vm/sys/fs/cgroup/${V2_DOCKER}/cpu.pressure`);
+  for (const line of ['some', 'full'] as const) {
+    for (const field of ['avg10', 'avg60', 'avg300', 'total'] as const) {
+      assert.equal(parsePressureField(text, line, field), cpu[line]![field], `${line} ${field}: one value alone is what the whole parse gives`);
+    }
+  }
+  assert.equal(parsePressureField('full avg10=0.12 avg60=0.05 avg300=0.01 total=4242\n', 'some', 'avg10'), undefined);
+  assert.equal(parsePressureField('full avg10=0.12 avg60=0.05 avg300=0.01 total=4242', 'full', 'total'), 4242n, 'no closing newline');
+  assert.throws(() => parsePressureField('some avg10=x avg60=0 avg300=0 total=0\n', 'some', 'avg10'), /decimal/);
+  assert.throws(() => parsePressureField('some avg10=0.00 avg60=0.00\nfull avg10=0 avg60=0 avg300=0 total=0\n', 'some', 'total'), /total=/,
+    'a field is looked for on its own line only');
 });
 
 test('cpuacct.usage_percpu: one value per CPU', () => {
