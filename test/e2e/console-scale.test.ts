@@ -126,19 +126,19 @@ describe(`the console with ${HOSTS} hosts × ${CGROUPS} cgroups`, { timeout: 600
       }, { prefix: `/vigil-test-${process.pid}-`, want: HOSTS * CGROUPS }),
     );
     const cost = await refreshCost(page);
-    const rendered = await page.locator('container-table tbody tr[data-key]').count();
+    const rendered = await page.locator('container-table [role="row"][data-key]').count();
     t.diagnostic(`containers view, ${total} rows (${rendered} rendered) and the top-N chart: ${cost.text}`);
   });
 
   test('the table renders only the rows in view; scrolling and the keyboard reach the others', async () => {
     const table = page.locator('container-table');
-    const rows = table.locator('tbody tr[data-key]');
+    const rows = table.locator('[role="row"][data-key]');
     const keys = async (): Promise<string[]> => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-key')!));
     const rendered = (await keys()).length;
     assert.ok(rendered > 10 && rendered < 100, `rows in the DOM: ${rendered}, of ${HOSTS * CGROUPS} or more`);
     assert.match(await page.locator('containers-view .count').innerText(), new RegExp(`^\\d+ of (\\d{4,})`));
     // Sorted by name, the order holds still while samples arrive.
-    await page.locator('container-table th button', { hasText: 'Name' }).click();
+    await page.locator('container-table [role="columnheader"] button', { hasText: 'Name' }).click();
     await until('sorted by name', async () => new URL(page.url()).searchParams.get('sort') === 'name');
     const top = await keys();
     await table.locator('.scroller').evaluate((s) => s.scrollTo(0, s.scrollHeight));

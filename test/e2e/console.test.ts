@@ -126,19 +126,19 @@ describe('the web console in Chromium', { timeout: 300_000 }, () => {
 
   test('the burning cgroup shows up in the containers view with its CPU', async () => {
     await page.locator('header nav button', { hasText: 'Containers' }).click();
-    const row = `container-table tr[data-key="${a!.url}|${cgroup!.path}"]`;
+    const row = `container-table [role="row"][data-key="${a!.url}|${cgroup!.path}"]`;
     await until(`a row for ${cgroup!.path}`, () => page.locator(row).count());
     // The burner spins under a quota of half a core.
     const cores = await until('its CPU to show about half a core', async () => {
-      const text = await page.locator(`${row} td`).nth(2).innerText();
+      const text = await page.locator(`${row} [role="cell"]`).nth(2).innerText();
       const value = parseFloat(text);
       return value > 0.3 && value < 0.75 ? value : 0;
     });
     assert.ok(cores > 0.3, `CPU column: ${cores}`);
     // Both agents see this host's cgroups: the row is there for the second host too.
-    await until('the row from the second agent', () => page.locator(`container-table tr[data-key="${b!.url}|${cgroup!.path}"]`).count());
+    await until('the row from the second agent', () => page.locator(`container-table [role="row"][data-key="${b!.url}|${cgroup!.path}"]`).count());
     await page.locator('containers-view input[type="search"]').fill(cgroup!.name);
-    await until('the filter to leave only that cgroup', async () => (await page.locator('container-table tbody tr[data-key]').count()) === 2);
+    await until('the filter to leave only that cgroup', async () => (await page.locator('container-table [role="row"][data-key]').count()) === 2);
     assert.match(new URL(page.url()).searchParams.get('filter') ?? '', new RegExp(cgroup!.name));
     await until('the top chart to draw it', async () => (await legend(page, 'containers-view metric-chart')).some((l) => l.includes(cgroup!.name)));
     await page.screenshot({ path: `${SHOTS}containers.png` });
@@ -217,7 +217,7 @@ describe('the web console in Chromium', { timeout: 300_000 }, () => {
 
   test('the cgroup\'s own page: limits drawn, its process listed', async () => {
     await page.locator('header nav button', { hasText: 'Containers' }).click();
-    await page.locator(`container-table tr[data-key="${a!.url}|${cgroup!.path}"]`).click();
+    await page.locator(`container-table [role="row"][data-key="${a!.url}|${cgroup!.path}"]`).click();
     assert.equal(new URL(page.url()).searchParams.get('view'), 'container');
     await until('the CPU chart with its limit', async () => (await legend(page, 'container-detail metric-chart[data-chart="cpu"]')).includes('limit=0.5 cores'));
     await until('the memory limit', async () => (await legend(page, 'container-detail metric-chart[data-chart="memory"]')).includes('limit=256 MiB'));
