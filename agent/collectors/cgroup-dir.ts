@@ -116,6 +116,6 @@ export async function walkCgroups(
     if (fileSet === undefined) fileSets.set(key, (fileSet = new Set(files)));
     visit(new CgroupDir(cgroupInstanceName(relative), path, fileSet, ctx, reader));
     for (let i = children.length - 1; i >= 0; i--) pending.push([`${relative}/${children[i]}`, `${path}/${children[i]}`]);
-    await slices.next();
+    if (slices.due) await slices.next();
   }
 }

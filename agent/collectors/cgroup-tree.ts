@@ -108,7 +108,7 @@ export class CgroupTree {
         // Whatever it is, the walk meets it too and applies the error policy.
         return true;
       }
-      await slices.next();
+      if (slices.due) await slices.next();
     }
     return false;
   }
@@ -137,7 +137,7 @@ export class CgroupTree {
     const slices = new Slices();
     for (const dir of this.listed) {
       visit(new CgroupDir(dir.name, dir.path, dir.files, ctx, reader, dir.paths));
-      await slices.next();
+      if (slices.due) await slices.next();
     }
   }
 }
