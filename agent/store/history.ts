@@ -259,6 +259,7 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     const time = historyTime(sample.time);
     // Series new in this sample join the history when it is recorded, so no read sees them before.
     const born: Series[] = [];
+    let appended = 0;
 
     for (const [metric, values] of sample.values) {
       const desc = this.table.metric(metric);
@@ -275,20 +276,23 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
         }
         this.append(series, seq, value);
       });
-      yield;
+      // A step per STEP values rather than per metric: most metrics have a handful of values.
+      const before = appended;
+      appended += values.size;
+      if (Math.floor(appended / STEP) !== Math.floor(before / STEP)) yield;
     }
 
     // A series missing from this sample keeps its run open until the chunk ends: if it comes
     // back (a collector late for a pass), the gap costs a few bits instead of a fresh run.
-    let openBytes = 0;
-    let step = 0;
-    for (const series of this.openSeries) {
-      const run = series.open!;
-      if (series.lastSeq !== seq && run.encoder.count > 0) run.missing++;
-      openBytes += run.encoder.writer.capacity + RUN_OVERHEAD;
-      if (++step % STEP === 0) yield;
+    // Every open series has a run with a value in this sample unless fewer were appended.
+    if (appended < this.openSeries.size) {
+      let step = 0;
+      for (const series of this.openSeries) {
+        const run = series.open!;
+        if (series.lastSeq !== seq && run.encoder.count > 0) run.missing++;
+        if (++step % STEP === 0) yield;
+      }
     }
-    this.openBytes = openBytes;
 
     // The sample's time and new series go in last: until then reads do not see the sample.
     for (const series of born) {
@@ -306,21 +310,26 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     return seq;
   }
 
+  /** Appends a value to a series' open run, keeping `openBytes` up to date with its buffer. */
   private append(series: Series, seq: number, value: Value): void {
     series.lastSeq = seq;
     const run = series.open;
     if (run && run.encoder.count === 0) {
       // Emptied when the previous chunk was sealed: a run starts here, in the codec this value wants.
       const codec = codecFor(value);
+      const capacity = run.encoder.writer.capacity;
       if (run.encoder.codec !== codec) run.encoder = createEncoder(codec);
       run.start = seq;
       run.encoder.append(value);
+      this.openBytes += run.encoder.writer.capacity - capacity;
       return;
     }
     if (run && run.encoder.accepts(value)) {
+      const capacity = run.encoder.writer.capacity;
       if (run.missing > 0) run.encoder.skip(run.missing);
       run.missing = 0;
       run.encoder.append(value);
+      this.openBytes += run.encoder.writer.capacity - capacity;
       return;
     }
     if (run) this.finishRun(series);
@@ -328,6 +337,7 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     encoder.append(value);
     series.open = { start: seq, encoder, missing: 0 };
     this.openSeries.add(series);
+    this.openBytes += encoder.writer.capacity + RUN_OVERHEAD;
   }
 
   private finishRun(series: Series): void {
@@ -343,6 +353,7 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     if (!runs) this.chunk.finished.set(series.id, (runs = []));
     runs.push(finished);
     this.chunk.finishedBytes += finished.bytes.length + RUN_OVERHEAD;
+    this.openBytes -= run.encoder.writer.capacity + RUN_OVERHEAD;
     series.open = undefined;
     this.openSeries.delete(series);
   }
@@ -418,13 +429,13 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     this.sealedEncodedBytes += sealed.encodedBytes;
     this.sealedValues += sealed.values;
     this.chunk = new OpenChunk(chunk.firstSeq + chunk.count);
-    this.openBytes = 0;
     for (const owner of this.openSeries) {
       const open = owner.open!;
       if (open.encoder.count > 0) {
         open.encoder.reset();
         open.missing = 0;
       } else {
+        this.openBytes -= open.encoder.writer.capacity + RUN_OVERHEAD;
         owner.open = undefined;
         this.openSeries.delete(owner);
         // Its sealed chunks may all have expired while the emptied run still held it.
