@@ -42,6 +42,14 @@ export class Subscription {
   private keys: number[] = [];
   /** The values last sent (raw), aligned with keys: what the next rate is computed from. */
   private previous: Array<Value | null> = [];
+  /**
+   * The wire text of raw values last sent, aligned with keys (empty when the list changed): an
+   * idle container's counters do not move, and printing a bigint allocates its digits.
+   */
+  private previousWire: string[] = [];
+  /** The series of the latest sample, and their instance names, reused from sample to sample. */
+  private readonly sampleKeys: number[] = [];
+  private readonly sampleNames: Array<string | undefined> = [];
   private previousTime = NaN;
   /** Index of each key in `keys`, built when a sample lists the series in another order. */
   private position: Map<number, number> | undefined;
@@ -85,6 +93,7 @@ export class Subscription {
     this.keys = [];
     this.position = undefined;
     this.previous = [];
+    this.previousWire = [];
     this.known.clear();
     const last = window.times.length - 1;
     for (const series of window.series) {
@@ -107,20 +116,25 @@ export class Subscription {
     const time = historyTime(sample.time);
 
     // The series this sample has for the subscription, in metric then instance order.
-    const keys: number[] = [];
+    const keys = this.sampleKeys;
+    const names = this.sampleNames;
     const values: Value[] = [];
-    const names: Array<string | undefined> = [];
-    this.metrics.forEach((desc, m) => {
+    keys.length = 0;
+    names.length = 0;
+    const metrics = this.metrics;
+    for (let m = 0; m < metrics.length; m++) {
+      const desc = metrics[m]!;
       const instances = sample.get(desc.name);
-      if (!instances) return;
-      for (const [instance, value] of instances) {
-        const name = desc.indom === null ? undefined : sample.instanceName(desc.indom, instance);
-        if (!this.selection.accept(desc, name)) continue;
+      if (!instances) continue;
+      const indomNames = desc.indom === null ? undefined : sample.instances.get(desc.indom);
+      instances.forEach((value, instance) => {
+        const name = indomNames?.get(instance);
+        if (!this.selection.accept(desc, name)) return;
         keys.push(key(m, instance));
         values.push(value);
         names.push(name);
-      }
-    });
+      });
+    }
 
     const messages: string[] = [];
     let ordered: Array<Value | null> = values;
@@ -143,23 +157,28 @@ export class Subscription {
         this.keys = [...this.keys.filter((k) => at.has(k)), ...added];
         this.position = undefined;
         this.previous = this.keys.map((k) => previous.get(k) ?? null);
+        this.previousWire = [];
         ordered = this.keys.map((k) => values[at.get(k)!]!);
         messages.push(this.instancesMessage(time, added.map((k) => [k, names[at.get(k)!]]), removed));
       }
     }
 
-    let row = '';
+    const wire: string[] = new Array(ordered.length);
+    const previousWire = this.previousWire;
     for (let i = 0; i < ordered.length; i++) {
       const value = ordered[i]!;
       const m = Math.floor(this.keys[i]! / 2 ** 32);
-      const delivered = this.deliveries[m] === 'raw'
-        ? value
-        : counterRate(this.metrics[m]!, this.previous[i], this.previousTime, value, time, this.stepMs);
-      row += (i ? ',' : '') + wireValue(delivered);
+      if (this.deliveries[m] !== 'raw') {
+        wire[i] = wireValue(counterRate(this.metrics[m]!, this.previous[i], this.previousTime, value, time, this.stepMs));
+      } else {
+        const same = value === this.previous[i] && previousWire[i] !== undefined;
+        wire[i] = same ? previousWire[i]! : wireValue(value);
+      }
     }
     this.previous = ordered;
+    this.previousWire = wire;
     this.previousTime = time;
-    messages.push(`{"v":${PROTOCOL_VERSION},"type":"sample","id":${JSON.stringify(this.id)},"t":${time},"values":[${row}]}`);
+    messages.push(`{"v":${PROTOCOL_VERSION},"type":"sample","id":${JSON.stringify(this.id)},"t":${time},"values":[${wire.join(',')}]}`);
     return messages;
   }
 
