@@ -37,6 +37,8 @@ interface Health {
   timeMs: number;
   running?: Promise<void>;
   context?: CollectContext;
+  /** The collector's buffer, reused from pass to pass (a collector still running is not run again). */
+  buffer?: CollectorBuffer;
 }
 
 /**
@@ -225,7 +227,10 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
       return;
     }
     // Files often hold more than was asked for (memory.stat has 50 lines): keep only what is wanted.
-    const buffer = new CollectorBuffer(this.table, now, undefined, this.routesFor(collector));
+    const routes = this.routesFor(collector);
+    if (h.buffer?.routes !== routes) h.buffer = new CollectorBuffer(this.table, now, undefined, routes);
+    else h.buffer.reset(now);
+    const buffer = h.buffer;
     h.context ??= this.contextFor(collector, h);
     const started = performance.now();
     let run: void | Promise<void>;

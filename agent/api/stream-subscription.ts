@@ -47,9 +47,12 @@ export class Subscription {
    * idle container's counters do not move, and printing a bigint allocates its digits.
    */
   private previousWire: string[] = [];
-  /** The series of the latest sample, and their instance names, reused from sample to sample. */
-  private readonly sampleKeys: number[] = [];
-  private readonly sampleNames: Array<string | undefined> = [];
+  /**
+   * Room for the series and values of the sample being delivered, reused sample after sample:
+   * the values become `previous`, and the previous array becomes the room for the next sample.
+   */
+  private sampleKeys = new Float64Array(256);
+  private spareValues: Array<Value | null> = [];
   private previousTime = NaN;
   /** Index of each key in `keys`, built when a sample lists the series in another order. */
   private position: Map<number, number> | undefined;
@@ -116,29 +119,28 @@ export class Subscription {
     const time = historyTime(sample.time);
 
     // The series this sample has for the subscription, in metric then instance order.
-    const keys = this.sampleKeys;
-    const names = this.sampleNames;
-    const values: Value[] = [];
-    keys.length = 0;
-    names.length = 0;
+    const values = this.spareValues;
+    let count = 0;
     const metrics = this.metrics;
     for (let m = 0; m < metrics.length; m++) {
       const desc = metrics[m]!;
       const instances = sample.get(desc.name);
       if (!instances) continue;
-      const indomNames = desc.indom === null ? undefined : sample.instances.get(desc.indom);
+      const names = desc.indom === null ? undefined : sample.instances.get(desc.indom);
+      if (count + instances.size > this.sampleKeys.length) this.growKeys(count + instances.size);
+      const keys = this.sampleKeys;
       instances.forEach((value, instance) => {
-        const name = indomNames?.get(instance);
-        if (!this.selection.accept(desc, name)) return;
-        keys.push(key(m, instance));
-        values.push(value);
-        names.push(name);
+        if (!this.selection.accept(desc, names?.get(instance))) return;
+        keys[count] = key(m, instance);
+        values[count++] = value;
       });
     }
+    values.length = count;
 
     const messages: string[] = [];
     let ordered: Array<Value | null> = values;
-    if (!sameKeys(keys, this.keys)) {
+    if (!sameKeys(this.sampleKeys, count, this.keys)) {
+      const keys = Array.from(this.sampleKeys.subarray(0, count));
       // Same series in another order (the client's list appends new series at its end)?
       this.position ??= new Map(this.keys.map((k, i) => [k, i]));
       ordered = new Array(this.keys.length).fill(null);
@@ -159,7 +161,7 @@ export class Subscription {
         this.previous = this.keys.map((k) => previous.get(k) ?? null);
         this.previousWire = [];
         ordered = this.keys.map((k) => values[at.get(k)!]!);
-        messages.push(this.instancesMessage(time, added.map((k) => [k, names[at.get(k)!]]), removed));
+        messages.push(this.instancesMessage(time, added.map((k) => [k, this.instanceName(sample, k)]), removed));
       }
     }
 
@@ -175,11 +177,26 @@ export class Subscription {
         wire[i] = same ? previousWire[i]! : wireValue(value);
       }
     }
+    if (ordered === values) this.spareValues = this.previous;
     this.previous = ordered;
     this.previousWire = wire;
     this.previousTime = time;
     messages.push(`{"v":${PROTOCOL_VERSION},"type":"sample","id":${JSON.stringify(this.id)},"t":${time},"values":[${wire.join(',')}]}`);
     return messages;
+  }
+
+  private growKeys(minimum: number): void {
+    let size = this.sampleKeys.length * 2;
+    while (size < minimum) size *= 2;
+    const bigger = new Float64Array(size);
+    bigger.set(this.sampleKeys);
+    this.sampleKeys = bigger;
+  }
+
+  /** The instance name of a series in a sample; undefined for a singular metric. */
+  private instanceName(sample: Sample, k: number): string | undefined {
+    const indom = this.metrics[Math.floor(k / 2 ** 32)]!.indom;
+    return indom === null ? undefined : sample.instanceName(indom, (k % 2 ** 32) - 1);
   }
 
   /** Announces added and removed series, and the instances that came or went with them. */
@@ -234,8 +251,9 @@ export class Subscription {
 /** A series as one number: metric index and instance id (SINGULAR, -1, becomes 0). */
 const key = (metric: number, instance: number): number => metric * 2 ** 32 + instance + 1;
 
-function sameKeys(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Whether the first `count` keys of `a` are `b`. */
+function sameKeys(a: Float64Array, count: number, b: readonly number[]): boolean {
+  if (count !== b.length) return false;
+  for (let i = 0; i < count; i++) if (a[i] !== b[i]) return false;
   return true;
 }

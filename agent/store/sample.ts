@@ -94,13 +94,16 @@ export class MetricRoutes {
  */
 export class CollectorBuffer implements SampleWriter {
   // One entry per put, in parallel columns rather than an array per value: a pass over a
-  // thousand cgroups puts tens of thousands of values, and each object would be garbage.
+  // thousand cgroups puts tens of thousands of values, and each object would be garbage. The
+  // sampler reuses a collector's buffer pass after pass (see reset), so the columns keep their
+  // size: `count` entries are this pass's, the rest are stale.
+  private count = 0;
   private readonly descs: MetricDesc[] = [];
   private readonly ids: number[] = [];
   private readonly names: Array<string | undefined> = [];
   private readonly values: Value[] = [];
   private readonly labelRows: Array<[string, number, InstanceLabels]> = [];
-  private readonly routes: MetricRoutes;
+  readonly routes: MetricRoutes;
   // The latest instance name resolved, and where: a collector puts every metric of a cgroup
   // (or a disk, an interface) in a row, so most puts name the same instance as the one before.
   private lastIds: object | undefined;
@@ -113,7 +116,7 @@ export class CollectorBuffer implements SampleWriter {
    */
   constructor(
     private readonly table: MetricTable,
-    private readonly now: number,
+    private now: number,
     keep?: (metric: string) => boolean,
     routes?: MetricRoutes,
   ) {
@@ -139,10 +142,20 @@ export class CollectorBuffer implements SampleWriter {
     } else if (instance !== undefined) {
       throw new Error(`${metric} is singular but got instance ${instance}`);
     }
-    this.descs.push(route.desc);
-    this.ids.push(id);
-    this.names.push(instance);
-    this.values.push(coerce(route, value));
+    const i = this.count++;
+    this.descs[i] = route.desc;
+    this.ids[i] = id;
+    this.names[i] = instance;
+    this.values[i] = coerce(route, value);
+  }
+
+  /** Empties the buffer for another pass at `now`, keeping the room its columns have. */
+  reset(now: number): void {
+    this.now = now;
+    this.count = 0;
+    this.labelRows.length = 0;
+    this.lastIds = undefined;
+    this.lastName = undefined;
   }
 
   labels(indom: string, instance: string, labels: InstanceLabels): void {
@@ -155,7 +168,7 @@ export class CollectorBuffer implements SampleWriter {
     // The instance the previous value named, already in `sample.instances`.
     let namedIndom: string | null = null;
     let namedId = SINGULAR;
-    for (let i = 0; i < this.descs.length; i++) {
+    for (let i = 0; i < this.count; i++) {
       const desc = this.descs[i]!;
       const id = this.ids[i]!;
       let values = sample.values.get(desc.name);
