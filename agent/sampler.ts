@@ -57,6 +57,8 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
   private startedAt = -Infinity;
   /** Instance names unseen this long are forgotten (their ids are never reused). */
   private readonly instanceRetentionMs: number;
+  /** When instance names were last checked for retention. */
+  private forgotAt = -Infinity;
   private readonly collectorDeadlineMs: number;
   /** Whether passes currently take longer than the interval: logged when this flips. */
   private overrunning = false;
@@ -200,7 +202,11 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
     self.put('vigil.sample.interval', this.intervalMs);
     self.mergeInto(sample);
 
-    this.table.forgetInstancesOlderThan(now - this.instanceRetentionMs);
+    // Every name the agent knows is visited: do it a few times per retention period, not every pass.
+    if (now - this.forgotAt >= this.instanceRetentionMs / 16) {
+      this.forgotAt = now;
+      this.table.forgetInstancesOlderThan(now - this.instanceRetentionMs);
+    }
     this.current = sample;
     this.emit('sample', sample);
     return sample;

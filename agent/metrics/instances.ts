@@ -26,7 +26,9 @@ export class InstanceAllocator {
   }
 
   forgetOlderThan(cutoff: number): void {
-    for (const [name, entry] of this.ids) if (entry.seen < cutoff) this.ids.delete(name);
+    this.ids.forEach((entry, name) => {
+      if (entry.seen < cutoff) this.ids.delete(name);
+    });
   }
 
   get size(): number {

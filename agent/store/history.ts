@@ -81,6 +81,9 @@ const CODECS: readonly Codec[] = ['int', 'float', 'text'];
 /** Series handled between two steps of a sliced record or seal (tens of microseconds). */
 const STEP = 256;
 
+/** Whole bytes that `bits` bits take. */
+const bytesOf = (bits: number): number => (bits + 7) >>> 3;
+
 /** A sample's time as history keeps it: epoch milliseconds rounded to the microsecond. */
 export const historyTime = (ms: number): number => Math.round(ms * 1000) / 1000;
 
@@ -192,7 +195,10 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
   private sealedBytes = 0;
   private sealedEncodedBytes = 0;
   private sealedValues = 0;
+  /** Of the open runs: buffer bytes plus overhead (what the budget counts), values, and bytes written. */
   private openBytes = 0;
+  private openValues = 0;
+  private openEncodedBytes = 0;
   private evicted = 0;
   private warnedBudget = false;
   private latestTime: number | undefined;
@@ -310,7 +316,7 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     return seq;
   }
 
-  /** Appends a value to a series' open run, keeping `openBytes` up to date with its buffer. */
+  /** Appends a value to a series' open run, keeping the open runs' totals up to date. */
   private append(series: Series, seq: number, value: Value): void {
     series.lastSeq = seq;
     const run = series.open;
@@ -322,14 +328,20 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
       run.start = seq;
       run.encoder.append(value);
       this.openBytes += run.encoder.writer.capacity - capacity;
+      this.openEncodedBytes += bytesOf(run.encoder.writer.length);
+      this.openValues++;
       return;
     }
     if (run && run.encoder.accepts(value)) {
-      const capacity = run.encoder.writer.capacity;
+      const writer = run.encoder.writer;
+      const capacity = writer.capacity;
+      const length = writer.length;
       if (run.missing > 0) run.encoder.skip(run.missing);
       run.missing = 0;
       run.encoder.append(value);
-      this.openBytes += run.encoder.writer.capacity - capacity;
+      this.openBytes += writer.capacity - capacity;
+      this.openEncodedBytes += bytesOf(writer.length) - bytesOf(length);
+      this.openValues++;
       return;
     }
     if (run) this.finishRun(series);
@@ -338,6 +350,14 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     series.open = { start: seq, encoder, missing: 0 };
     this.openSeries.add(series);
     this.openBytes += encoder.writer.capacity + RUN_OVERHEAD;
+    this.openEncodedBytes += bytesOf(encoder.writer.length);
+    this.openValues++;
+  }
+
+  /** Takes an open run out of the open runs' totals, before it is finished or emptied. */
+  private uncount(run: NonNullable<Series['open']>): void {
+    this.openValues -= run.encoder.count - run.encoder.skipped;
+    this.openEncodedBytes -= bytesOf(run.encoder.writer.length);
   }
 
   private finishRun(series: Series): void {
@@ -354,6 +374,7 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     runs.push(finished);
     this.chunk.finishedBytes += finished.bytes.length + RUN_OVERHEAD;
     this.openBytes -= run.encoder.writer.capacity + RUN_OVERHEAD;
+    this.uncount(run);
     series.open = undefined;
     this.openSeries.delete(series);
   }
@@ -432,6 +453,7 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     for (const owner of this.openSeries) {
       const open = owner.open!;
       if (open.encoder.count > 0) {
+        this.uncount(open);
         open.encoder.reset();
         open.missing = 0;
       } else {
@@ -497,9 +519,9 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
       }
     }
     // Until the open chunk has a sample, its runs hold only what a seal under way has packed already.
-    for (const series of this.chunk.count > 0 ? this.openSeries : []) {
-      values += series.open!.encoder.count - series.open!.encoder.skipped;
-      encodedBytes += Math.ceil(series.open!.encoder.writer.length / 8);
+    if (this.chunk.count > 0) {
+      values += this.openValues;
+      encodedBytes += this.openEncodedBytes;
     }
     return {
       series: this.byId.size,

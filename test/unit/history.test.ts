@@ -151,6 +151,12 @@ describe('history round trip', () => {
     assert.equal(typeof column(all, 'test.u64', 'a')![0], 'bigint');
   });
 
+  test('stats count every value held, in sealed chunks, finished runs and open runs', () => {
+    const held = all.series.reduce((n, series) => n + series.values.filter((v) => v !== null).length, 0);
+    assert.equal(history.stats().values, held);
+    assert.ok(history.stats().encodedBytes > 0);
+  });
+
   test('a u32 counter with a reset and a stray fraction reads back unchanged', () => {
     assertSameValues(column(all, 'test.u32'), expected.u32, 'test.u32');
   });
