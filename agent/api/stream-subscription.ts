@@ -56,6 +56,12 @@ export class Subscription {
   private previousTime = NaN;
   /** Index of each key in `keys`, built when a sample lists the series in another order. */
   private position: Map<number, number> | undefined;
+  /**
+   * Once the client's list has grown, samples list the same series in another order, pass
+   * after pass: that order (`sampleOrder`) and where each of its series is in `keys`.
+   */
+  private sampleOrder: Float64Array | undefined;
+  private placement: Int32Array | undefined;
   private readonly known = new Map<string, KnownInstances>();
 
   constructor(options: SubscriptionOptions) {
@@ -95,6 +101,7 @@ export class Subscription {
     });
     this.keys = [];
     this.position = undefined;
+    this.sampleOrder = undefined;
     this.previous = [];
     this.previousWire = [];
     this.known.clear();
@@ -139,19 +146,28 @@ export class Subscription {
 
     const messages: string[] = [];
     let ordered: Array<Value | null> = values;
-    if (!sameKeys(this.sampleKeys, count, this.keys)) {
+    if (this.sampleOrder && sameKeys(this.sampleKeys, count, this.sampleOrder)) {
+      ordered = new Array(count);
+      for (let i = 0; i < count; i++) ordered[this.placement![i]!] = values[i]!;
+    } else if (!sameKeys(this.sampleKeys, count, this.keys)) {
       const keys = Array.from(this.sampleKeys.subarray(0, count));
       // Same series in another order (the client's list appends new series at its end)?
       this.position ??= new Map(this.keys.map((k, i) => [k, i]));
       ordered = new Array(this.keys.length).fill(null);
+      const placement = new Int32Array(count);
       let found = 0;
       for (let i = 0; i < keys.length; i++) {
         const p = this.position.get(keys[i]!);
         if (p === undefined) continue;
         ordered[p] = values[i]!;
+        placement[i] = p;
         found++;
       }
-      if (found !== keys.length || found !== this.keys.length) {
+      if (found === keys.length && found === this.keys.length) {
+        this.sampleOrder = this.sampleKeys.slice(0, count);
+        this.placement = placement;
+      } else {
+        this.sampleOrder = undefined;
         const at = new Map(keys.map((k, i) => [k, i]));
         const previous = new Map(this.keys.map((k, i) => [k, this.previous[i]!]));
         const removed = this.keys.filter((k) => !at.has(k));
@@ -252,7 +268,7 @@ export class Subscription {
 const key = (metric: number, instance: number): number => metric * 2 ** 32 + instance + 1;
 
 /** Whether the first `count` keys of `a` are `b`. */
-function sameKeys(a: Float64Array, count: number, b: readonly number[]): boolean {
+function sameKeys(a: Float64Array, count: number, b: ArrayLike<number>): boolean {
   if (count !== b.length) return false;
   for (let i = 0; i < count; i++) if (a[i] !== b[i]) return false;
   return true;
