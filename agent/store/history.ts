@@ -95,12 +95,12 @@ interface Series {
   /** Runs of this series in sealed chunks: when it drops to 0 with no open data, the series is forgotten. */
   sealedRuns: number;
   /**
-   * The run being written in the open chunk, from `start`; `missing` counts the samples since
-   * its last value. They are written as a gap only if the series comes back in this chunk.
-   * Sealing a chunk empties the run (count 0) for the next chunk rather than dropping it, so
-   * that a series reuses one encoder and buffer for its whole life instead of garbage per chunk.
+   * The run being written in the open chunk, from `start`. Sealing a chunk empties the run
+   * (count 0) for the next chunk rather than dropping it, so that a series reuses one encoder
+   * and buffer for its whole life instead of garbage per chunk.
    */
-  open: { start: number; encoder: ValueEncoder; missing: number } | undefined;
+  open: { start: number; encoder: ValueEncoder } | undefined;
+  /** The sample of the series' latest value. */
   lastSeq: number;
 }
 
@@ -288,18 +288,6 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
       if (Math.floor(appended / STEP) !== Math.floor(before / STEP)) yield;
     }
 
-    // A series missing from this sample keeps its run open until the chunk ends: if it comes
-    // back (a collector late for a pass), the gap costs a few bits instead of a fresh run.
-    // Every open series has a run with a value in this sample unless fewer were appended.
-    if (appended < this.openSeries.size) {
-      let step = 0;
-      for (const series of this.openSeries) {
-        const run = series.open!;
-        if (series.lastSeq !== seq && run.encoder.count > 0) run.missing++;
-        if (++step % STEP === 0) yield;
-      }
-    }
-
     // The sample's time and new series go in last: until then reads do not see the sample.
     for (const series of born) {
       this.byMetric.get(series.desc.name)!.set(series.instance, series);
@@ -318,6 +306,7 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
 
   /** Appends a value to a series' open run, keeping the open runs' totals up to date. */
   private append(series: Series, seq: number, value: Value): void {
+    const lastSeq = series.lastSeq;
     series.lastSeq = seq;
     const run = series.open;
     if (run && run.encoder.count === 0) {
@@ -336,8 +325,9 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
       const writer = run.encoder.writer;
       const capacity = writer.capacity;
       const length = writer.length;
-      if (run.missing > 0) run.encoder.skip(run.missing);
-      run.missing = 0;
+      // A series missing from some samples kept its run open: back in the same chunk (a
+      // collector late for a pass), the gap costs a few bits instead of a fresh run.
+      if (seq - lastSeq > 1) run.encoder.skip(seq - lastSeq - 1);
       run.encoder.append(value);
       this.openBytes += writer.capacity - capacity;
       this.openEncodedBytes += bytesOf(writer.length) - bytesOf(length);
@@ -347,7 +337,7 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     if (run) this.finishRun(series);
     const encoder = createEncoder(codecFor(value));
     encoder.append(value);
-    series.open = { start: seq, encoder, missing: 0 };
+    series.open = { start: seq, encoder };
     this.openSeries.add(series);
     this.openBytes += encoder.writer.capacity + RUN_OVERHEAD;
     this.openEncodedBytes += bytesOf(encoder.writer.length);
@@ -455,7 +445,6 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
       if (open.encoder.count > 0) {
         this.uncount(open);
         open.encoder.reset();
-        open.missing = 0;
       } else {
         this.openBytes -= open.encoder.writer.capacity + RUN_OVERHEAD;
         owner.open = undefined;
