@@ -78,7 +78,7 @@ export const DEFAULT_HISTORY_MS = 15 * 60_000;
 export const DEFAULT_HISTORY_BYTES = 64 * 1024 * 1024;
 
 const CODECS: readonly Codec[] = ['int', 'float', 'text'];
-/** Series handled between two steps of a sliced record or seal (tens of microseconds). */
+/** Values or series handled between two steps of a sliced record or seal (tens of microseconds). */
 const STEP = 256;
 
 /** Whole bytes that `bits` bits take. */
