@@ -5,7 +5,7 @@ import { errorCode } from './collectors/read.js';
 import { log } from './log.js';
 import { Slices } from './slices.js';
 import type { MetricFamily, MetricTable } from './metrics/table.js';
-import { CollectorBuffer, Sample } from './store/sample.js';
+import { CollectorBuffer, MetricRoutes, Sample } from './store/sample.js';
 
 /** The agent's own health, as metrics in Vigil's domain (500). */
 export const selfFamily: MetricFamily = {
@@ -36,6 +36,9 @@ interface Health {
   unreadable: bigint;
   timeMs: number;
   running?: Promise<void>;
+  context?: CollectContext;
+  /** The collector's buffer, reused from pass to pass (a collector still running is not run again). */
+  buffer?: CollectorBuffer;
 }
 
 /**
@@ -54,6 +57,8 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
   private startedAt = -Infinity;
   /** Instance names unseen this long are forgotten (their ids are never reused). */
   private readonly instanceRetentionMs: number;
+  /** When instance names were last checked for retention. */
+  private forgotAt = -Infinity;
   private readonly collectorDeadlineMs: number;
   /** Whether passes currently take longer than the interval: logged when this flips. */
   private overrunning = false;
@@ -64,6 +69,10 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
   /** Whether each collector runs, as decided for `decidedAt` (the demand's generation). */
   private readonly running = new Map<Collector, boolean>();
   private decidedAt = -1;
+  /** Routes of metric names for buffers that keep every metric, and for those that keep what the demand wants (as of `wantedAt`). */
+  private readonly allRoutes: MetricRoutes;
+  private wantedRoutes?: MetricRoutes;
+  private wantedAt = -1;
 
   constructor(
     private readonly table: MetricTable,
@@ -79,6 +88,7 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
     this.instanceRetentionMs = options.instanceRetentionMs ?? 15 * 60_000;
     this.derive = options.derive;
     this.demand = options.demand;
+    this.allRoutes = new MetricRoutes(table);
     for (const c of collectors) this.health.set(c.name, { errors: 0n, unreadable: 0n, timeMs: 0, failing: false });
   }
 
@@ -181,7 +191,7 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
         log.info('sampling passes fit the interval again', { tookMs: Math.round(tookMs) });
       }
     }
-    const self = new CollectorBuffer(this.table, now);
+    const self = new CollectorBuffer(this.table, now, undefined, this.allRoutes);
     for (const [name, h] of this.health) {
       self.put('vigil.collector.time', h.timeMs, name);
       self.put('vigil.collector.errors', h.errors, name);
@@ -192,7 +202,11 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
     self.put('vigil.sample.interval', this.intervalMs);
     self.mergeInto(sample);
 
-    this.table.forgetInstancesOlderThan(now - this.instanceRetentionMs);
+    // Every name the agent knows is visited: do it a few times per retention period, not every pass.
+    if (now - this.forgotAt >= this.instanceRetentionMs / 16) {
+      this.forgotAt = now;
+      this.table.forgetInstancesOlderThan(now - this.instanceRetentionMs);
+    }
     this.current = sample;
     this.emit('sample', sample);
     return sample;
@@ -218,23 +232,25 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
       this.failed(collector.name, h, 'collector is still busy with an earlier pass; skipping it', {});
       return;
     }
-    const demand = this.demand;
-    const wants = demand && !demand.all ? (metric: string) => demand.wants(metric) : undefined;
     // Files often hold more than was asked for (memory.stat has 50 lines): keep only what is wanted.
-    const buffer = new CollectorBuffer(this.table, now, collector.always ? undefined : wants);
-    const ctx: CollectContext = {
-      wants: wants ?? (() => true),
-      unreadable: (key, error) => {
-        h.unreadable++;
-        if (this.loggedUnreadable.has(key)) return;
-        if (this.loggedUnreadable.size < 10_000) this.loggedUnreadable.add(key);
-        log.warn('cannot read a kernel file; its values are skipped (counted in vigil.collector.unreadable)', {
-          collector: collector.name, path: key, code: errorCode(error) ?? String(error),
-        });
-      },
-    };
+    const routes = this.routesFor(collector);
+    if (h.buffer?.routes !== routes) h.buffer = new CollectorBuffer(this.table, now, undefined, routes);
+    else h.buffer.reset(now);
+    const buffer = h.buffer;
+    h.context ??= this.contextFor(collector, h);
     const started = performance.now();
-    const run = (async () => collector.collect(buffer, ctx))();
+    let run: void | Promise<void>;
+    try {
+      run = collector.collect(buffer, h.context);
+    } catch (error) {
+      run = Promise.reject(error);
+    }
+    // Most collectors read synchronously: done already, they need no deadline.
+    if (!(run instanceof Promise)) {
+      this.succeeded(collector, h, buffer, sample);
+      h.timeMs = performance.now() - started;
+      return;
+    }
     h.running = run.then(() => undefined, () => undefined).finally(() => (h.running = undefined));
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadline)));
@@ -246,15 +262,50 @@ export class Sampler extends EventEmitter<{ sample: [Sample] }> {
         });
         return;
       }
-      buffer.mergeInto(sample);
-      if (h.failing) log.info('collector recovered', { collector: collector.name });
-      h.failing = false;
+      this.succeeded(collector, h, buffer, sample);
     } catch (error) {
       this.failed(collector.name, h, 'collector failed; its values are missing, other collectors are unaffected', { error });
     } finally {
       clearTimeout(timer);
       h.timeMs = performance.now() - started;
     }
+  }
+
+  private succeeded(collector: Collector, h: Health, buffer: CollectorBuffer, sample: Sample): void {
+    buffer.mergeInto(sample);
+    if (h.failing) log.info('collector recovered', { collector: collector.name });
+    h.failing = false;
+  }
+
+  /** What a collector may ask while it runs; made once, as it only reads the demand's current state. */
+  private contextFor(collector: Collector, h: Health): CollectContext {
+    const demand = this.demand;
+    return {
+      wants: demand && !demand.all ? (metric) => demand.wants(metric) : () => true,
+      unreadable: (key, error) => {
+        h.unreadable++;
+        if (this.loggedUnreadable.has(key)) return;
+        if (this.loggedUnreadable.size < 10_000) this.loggedUnreadable.add(key);
+        log.warn('cannot read a kernel file; its values are skipped (counted in vigil.collector.unreadable)', {
+          collector: collector.name, path: key, code: errorCode(error) ?? String(error),
+        });
+      },
+    };
+  }
+
+  /**
+   * The metric routes a collector's buffer uses: every metric for one that must always run,
+   * else what the demand wants, looked up again when the demand changes (from the next
+   * collector on: one already running keeps the routes it started with).
+   */
+  private routesFor(collector: Collector): MetricRoutes {
+    const demand = this.demand;
+    if (!demand || demand.all || collector.always) return this.allRoutes;
+    if (demand.generation !== this.wantedAt) {
+      this.wantedAt = demand.generation;
+      this.wantedRoutes = new MetricRoutes(this.table, (metric) => demand.wants(metric));
+    }
+    return this.wantedRoutes!;
   }
 
   private failed(name: string, h: Health, message: string, fields: Record<string, unknown>): void {

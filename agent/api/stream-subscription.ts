@@ -42,9 +42,26 @@ export class Subscription {
   private keys: number[] = [];
   /** The values last sent (raw), aligned with keys: what the next rate is computed from. */
   private previous: Array<Value | null> = [];
+  /**
+   * The wire text of raw values last sent, aligned with keys (empty when the list changed): an
+   * idle container's counters do not move, and printing a bigint allocates its digits.
+   */
+  private previousWire: string[] = [];
+  /**
+   * Room for the series and values of the sample being delivered, reused sample after sample:
+   * the values become `previous`, and the previous array becomes the room for the next sample.
+   */
+  private sampleKeys = new Float64Array(256);
+  private spareValues: Array<Value | null> = [];
   private previousTime = NaN;
   /** Index of each key in `keys`, built when a sample lists the series in another order. */
   private position: Map<number, number> | undefined;
+  /**
+   * Once the client's list has grown, samples list the same series in another order, pass
+   * after pass: that order (`sampleOrder`) and where each of its series is in `keys`.
+   */
+  private sampleOrder: Float64Array | undefined;
+  private placement: Int32Array | undefined;
   private readonly known = new Map<string, KnownInstances>();
 
   constructor(options: SubscriptionOptions) {
@@ -84,7 +101,9 @@ export class Subscription {
     });
     this.keys = [];
     this.position = undefined;
+    this.sampleOrder = undefined;
     this.previous = [];
+    this.previousWire = [];
     this.known.clear();
     const last = window.times.length - 1;
     for (const series of window.series) {
@@ -107,35 +126,48 @@ export class Subscription {
     const time = historyTime(sample.time);
 
     // The series this sample has for the subscription, in metric then instance order.
-    const keys: number[] = [];
-    const values: Value[] = [];
-    const names: Array<string | undefined> = [];
-    this.metrics.forEach((desc, m) => {
+    const values = this.spareValues;
+    let count = 0;
+    const metrics = this.metrics;
+    for (let m = 0; m < metrics.length; m++) {
+      const desc = metrics[m]!;
       const instances = sample.get(desc.name);
-      if (!instances) return;
-      for (const [instance, value] of instances) {
-        const name = desc.indom === null ? undefined : sample.instanceName(desc.indom, instance);
-        if (!this.selection.accept(desc, name)) continue;
-        keys.push(key(m, instance));
-        values.push(value);
-        names.push(name);
-      }
-    });
+      if (!instances) continue;
+      const names = desc.indom === null ? undefined : sample.instances.get(desc.indom);
+      if (count + instances.size > this.sampleKeys.length) this.growKeys(count + instances.size);
+      const keys = this.sampleKeys;
+      instances.forEach((value, instance) => {
+        if (!this.selection.accept(desc, names?.get(instance))) return;
+        keys[count] = key(m, instance);
+        values[count++] = value;
+      });
+    }
+    values.length = count;
 
     const messages: string[] = [];
     let ordered: Array<Value | null> = values;
-    if (!sameKeys(keys, this.keys)) {
+    if (this.sampleOrder && sameKeys(this.sampleKeys, count, this.sampleOrder)) {
+      ordered = new Array(count);
+      for (let i = 0; i < count; i++) ordered[this.placement![i]!] = values[i]!;
+    } else if (!sameKeys(this.sampleKeys, count, this.keys)) {
+      const keys = Array.from(this.sampleKeys.subarray(0, count));
       // Same series in another order (the client's list appends new series at its end)?
       this.position ??= new Map(this.keys.map((k, i) => [k, i]));
       ordered = new Array(this.keys.length).fill(null);
+      const placement = new Int32Array(count);
       let found = 0;
       for (let i = 0; i < keys.length; i++) {
         const p = this.position.get(keys[i]!);
         if (p === undefined) continue;
         ordered[p] = values[i]!;
+        placement[i] = p;
         found++;
       }
-      if (found !== keys.length || found !== this.keys.length) {
+      if (found === keys.length && found === this.keys.length) {
+        this.sampleOrder = this.sampleKeys.slice(0, count);
+        this.placement = placement;
+      } else {
+        this.sampleOrder = undefined;
         const at = new Map(keys.map((k, i) => [k, i]));
         const previous = new Map(this.keys.map((k, i) => [k, this.previous[i]!]));
         const removed = this.keys.filter((k) => !at.has(k));
@@ -143,24 +175,44 @@ export class Subscription {
         this.keys = [...this.keys.filter((k) => at.has(k)), ...added];
         this.position = undefined;
         this.previous = this.keys.map((k) => previous.get(k) ?? null);
+        this.previousWire = [];
         ordered = this.keys.map((k) => values[at.get(k)!]!);
-        messages.push(this.instancesMessage(time, added.map((k) => [k, names[at.get(k)!]]), removed));
+        messages.push(this.instancesMessage(time, added.map((k) => [k, this.instanceName(sample, k)]), removed));
       }
     }
 
-    let row = '';
+    const wire: string[] = new Array(ordered.length);
+    const previousWire = this.previousWire;
     for (let i = 0; i < ordered.length; i++) {
       const value = ordered[i]!;
       const m = Math.floor(this.keys[i]! / 2 ** 32);
-      const delivered = this.deliveries[m] === 'raw'
-        ? value
-        : counterRate(this.metrics[m]!, this.previous[i], this.previousTime, value, time, this.stepMs);
-      row += (i ? ',' : '') + wireValue(delivered);
+      if (this.deliveries[m] !== 'raw') {
+        wire[i] = wireValue(counterRate(this.metrics[m]!, this.previous[i], this.previousTime, value, time, this.stepMs));
+      } else {
+        const same = value === this.previous[i] && previousWire[i] !== undefined;
+        wire[i] = same ? previousWire[i]! : wireValue(value);
+      }
     }
+    if (ordered === values) this.spareValues = this.previous;
     this.previous = ordered;
+    this.previousWire = wire;
     this.previousTime = time;
-    messages.push(`{"v":${PROTOCOL_VERSION},"type":"sample","id":${JSON.stringify(this.id)},"t":${time},"values":[${row}]}`);
+    messages.push(`{"v":${PROTOCOL_VERSION},"type":"sample","id":${JSON.stringify(this.id)},"t":${time},"values":[${wire.join(',')}]}`);
     return messages;
+  }
+
+  private growKeys(minimum: number): void {
+    let size = this.sampleKeys.length * 2;
+    while (size < minimum) size *= 2;
+    const bigger = new Float64Array(size);
+    bigger.set(this.sampleKeys);
+    this.sampleKeys = bigger;
+  }
+
+  /** The instance name of a series in a sample; undefined for a singular metric. */
+  private instanceName(sample: Sample, k: number): string | undefined {
+    const indom = this.metrics[Math.floor(k / 2 ** 32)]!.indom;
+    return indom === null ? undefined : sample.instanceName(indom, (k % 2 ** 32) - 1);
   }
 
   /** Announces added and removed series, and the instances that came or went with them. */
@@ -215,8 +267,9 @@ export class Subscription {
 /** A series as one number: metric index and instance id (SINGULAR, -1, becomes 0). */
 const key = (metric: number, instance: number): number => metric * 2 ** 32 + instance + 1;
 
-function sameKeys(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Whether the first `count` keys of `a` are `b`. */
+function sameKeys(a: Float64Array, count: number, b: ArrayLike<number>): boolean {
+  if (count !== b.length) return false;
+  for (let i = 0; i < count; i++) if (a[i] !== b[i]) return false;
   return true;
 }

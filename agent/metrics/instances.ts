@@ -26,7 +26,9 @@ export class InstanceAllocator {
   }
 
   forgetOlderThan(cutoff: number): void {
-    for (const [name, entry] of this.ids) if (entry.seen < cutoff) this.ids.delete(name);
+    this.ids.forEach((entry, name) => {
+      if (entry.seen < cutoff) this.ids.delete(name);
+    });
   }
 
   get size(): number {
@@ -36,19 +38,26 @@ export class InstanceAllocator {
 
 /** Maps one indom's instance names to ids, honouring the ids PCP fixes for it. */
 export class InstanceDomain {
-  private readonly fixedByName: Map<string, number>;
+  private readonly fixedByName: Map<string, number> | undefined;
   readonly fixedById: Map<number, string>;
+  /**
+   * Where this domain's ids come from: domains with the same `ids` give a name the same id.
+   * That is the shared allocator, unless PCP fixes some ids of this domain.
+   */
+  readonly ids: object;
 
   constructor(
     readonly desc: IndomDesc,
     private readonly allocator: InstanceAllocator,
   ) {
-    this.fixedByName = new Map((desc.fixed ?? []).map(([id, name]) => [name, id]));
-    this.fixedById = new Map(desc.fixed ?? []);
+    const fixed = desc.fixed ?? [];
+    this.fixedByName = fixed.length > 0 ? new Map(fixed.map(([id, name]) => [name, id])) : undefined;
+    this.fixedById = new Map(fixed);
+    this.ids = this.fixedByName || desc.idFromName ? this : allocator;
   }
 
   idOf(name: string, now: number): number {
-    const fixed = this.fixedByName.get(name) ?? this.desc.idFromName?.(name);
+    const fixed = this.fixedByName?.get(name) ?? this.desc.idFromName?.(name);
     return fixed ?? this.allocator.idOf(name, now);
   }
 }

@@ -136,6 +136,7 @@ const SMALL = 2 ** 31;
 
 /** Deltas of u64 values within this are kept as numbers: exact, and no bigint held between samples. */
 const DELTA_LIMIT = 2n ** 52n;
+const NUMBER_DELTA_LIMIT = 2 ** 52;
 
 class IntEncoder implements ValueEncoder {
   readonly codec = 'int';
@@ -189,8 +190,18 @@ class IntEncoder implements ValueEncoder {
       this.delta = 0;
       writeUnsignedBig(this.writer, zigzagBig(value));
     } else {
-      const big = value - (this.previous as bigint);
-      const delta = big < DELTA_LIMIT && big > -DELTA_LIMIT ? Number(big) : big;
+      const previous = this.previous as bigint;
+      // Counters below 2^53 are exact as doubles, and so is their difference: no bigint is made
+      // per value (nor for a value that did not change, such as an unlimited cgroup's 2^63 limit).
+      const small = value <= MAX_SAFE && value >= -MAX_SAFE && previous <= MAX_SAFE && previous >= -MAX_SAFE;
+      const near = small ? Number(value) - Number(previous) : value === previous ? 0 : NaN;
+      let delta: number | bigint;
+      if (near < NUMBER_DELTA_LIMIT && near > -NUMBER_DELTA_LIMIT) {
+        delta = near;
+      } else {
+        const big = value - previous;
+        delta = big < DELTA_LIMIT && big > -DELTA_LIMIT ? Number(big) : big;
+      }
       // Most delta-of-deltas are small: do them in doubles, which is much cheaper. Both deltas
       // are below 2^52 there, so their difference is exact.
       const dod = typeof delta === 'number' && typeof this.delta === 'number' ? delta - this.delta : BigInt(delta) - BigInt(this.delta);

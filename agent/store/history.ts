@@ -78,8 +78,11 @@ export const DEFAULT_HISTORY_MS = 15 * 60_000;
 export const DEFAULT_HISTORY_BYTES = 64 * 1024 * 1024;
 
 const CODECS: readonly Codec[] = ['int', 'float', 'text'];
-/** Series handled between two steps of a sliced record or seal (tens of microseconds). */
+/** Values or series handled between two steps of a sliced record or seal (tens of microseconds). */
 const STEP = 256;
+
+/** Whole bytes that `bits` bits take. */
+const bytesOf = (bits: number): number => (bits + 7) >>> 3;
 
 /** A sample's time as history keeps it: epoch milliseconds rounded to the microsecond. */
 export const historyTime = (ms: number): number => Math.round(ms * 1000) / 1000;
@@ -92,12 +95,12 @@ interface Series {
   /** Runs of this series in sealed chunks: when it drops to 0 with no open data, the series is forgotten. */
   sealedRuns: number;
   /**
-   * The run being written in the open chunk, from `start`; `missing` counts the samples since
-   * its last value. They are written as a gap only if the series comes back in this chunk.
-   * Sealing a chunk empties the run (count 0) for the next chunk rather than dropping it, so
-   * that a series reuses one encoder and buffer for its whole life instead of garbage per chunk.
+   * The run being written in the open chunk, from `start`. Sealing a chunk empties the run
+   * (count 0) for the next chunk rather than dropping it, so that a series reuses one encoder
+   * and buffer for its whole life instead of garbage per chunk.
    */
-  open: { start: number; encoder: ValueEncoder; missing: number } | undefined;
+  open: { start: number; encoder: ValueEncoder } | undefined;
+  /** The sample of the series' latest value. */
   lastSeq: number;
 }
 
@@ -192,7 +195,10 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
   private sealedBytes = 0;
   private sealedEncodedBytes = 0;
   private sealedValues = 0;
+  /** Of the open runs: buffer bytes plus overhead (what the budget counts), values, and bytes written. */
   private openBytes = 0;
+  private openValues = 0;
+  private openEncodedBytes = 0;
   private evicted = 0;
   private warnedBudget = false;
   private latestTime: number | undefined;
@@ -259,6 +265,7 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     const time = historyTime(sample.time);
     // Series new in this sample join the history when it is recorded, so no read sees them before.
     const born: Series[] = [];
+    let appended = 0;
 
     for (const [metric, values] of sample.values) {
       const desc = this.table.metric(metric);
@@ -275,20 +282,11 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
         }
         this.append(series, seq, value);
       });
-      yield;
+      // A step per STEP values rather than per metric: most metrics have a handful of values.
+      const before = appended;
+      appended += values.size;
+      if (Math.floor(appended / STEP) !== Math.floor(before / STEP)) yield;
     }
-
-    // A series missing from this sample keeps its run open until the chunk ends: if it comes
-    // back (a collector late for a pass), the gap costs a few bits instead of a fresh run.
-    let openBytes = 0;
-    let step = 0;
-    for (const series of this.openSeries) {
-      const run = series.open!;
-      if (series.lastSeq !== seq && run.encoder.count > 0) run.missing++;
-      openBytes += run.encoder.writer.capacity + RUN_OVERHEAD;
-      if (++step % STEP === 0) yield;
-    }
-    this.openBytes = openBytes;
 
     // The sample's time and new series go in last: until then reads do not see the sample.
     for (const series of born) {
@@ -306,28 +304,50 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     return seq;
   }
 
+  /** Appends a value to a series' open run, keeping the open runs' totals up to date. */
   private append(series: Series, seq: number, value: Value): void {
+    const lastSeq = series.lastSeq;
     series.lastSeq = seq;
     const run = series.open;
     if (run && run.encoder.count === 0) {
       // Emptied when the previous chunk was sealed: a run starts here, in the codec this value wants.
       const codec = codecFor(value);
+      const capacity = run.encoder.writer.capacity;
       if (run.encoder.codec !== codec) run.encoder = createEncoder(codec);
       run.start = seq;
       run.encoder.append(value);
+      this.openBytes += run.encoder.writer.capacity - capacity;
+      this.openEncodedBytes += bytesOf(run.encoder.writer.length);
+      this.openValues++;
       return;
     }
     if (run && run.encoder.accepts(value)) {
-      if (run.missing > 0) run.encoder.skip(run.missing);
-      run.missing = 0;
+      const writer = run.encoder.writer;
+      const capacity = writer.capacity;
+      const length = writer.length;
+      // A series missing from some samples kept its run open: back in the same chunk (a
+      // collector late for a pass), the gap costs a few bits instead of a fresh run.
+      if (seq - lastSeq > 1) run.encoder.skip(seq - lastSeq - 1);
       run.encoder.append(value);
+      this.openBytes += writer.capacity - capacity;
+      this.openEncodedBytes += bytesOf(writer.length) - bytesOf(length);
+      this.openValues++;
       return;
     }
     if (run) this.finishRun(series);
     const encoder = createEncoder(codecFor(value));
     encoder.append(value);
-    series.open = { start: seq, encoder, missing: 0 };
+    series.open = { start: seq, encoder };
     this.openSeries.add(series);
+    this.openBytes += encoder.writer.capacity + RUN_OVERHEAD;
+    this.openEncodedBytes += bytesOf(encoder.writer.length);
+    this.openValues++;
+  }
+
+  /** Takes an open run out of the open runs' totals, before it is finished or emptied. */
+  private uncount(run: NonNullable<Series['open']>): void {
+    this.openValues -= run.encoder.count - run.encoder.skipped;
+    this.openEncodedBytes -= bytesOf(run.encoder.writer.length);
   }
 
   private finishRun(series: Series): void {
@@ -343,6 +363,8 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     if (!runs) this.chunk.finished.set(series.id, (runs = []));
     runs.push(finished);
     this.chunk.finishedBytes += finished.bytes.length + RUN_OVERHEAD;
+    this.openBytes -= run.encoder.writer.capacity + RUN_OVERHEAD;
+    this.uncount(run);
     series.open = undefined;
     this.openSeries.delete(series);
   }
@@ -418,13 +440,13 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
     this.sealedEncodedBytes += sealed.encodedBytes;
     this.sealedValues += sealed.values;
     this.chunk = new OpenChunk(chunk.firstSeq + chunk.count);
-    this.openBytes = 0;
     for (const owner of this.openSeries) {
       const open = owner.open!;
       if (open.encoder.count > 0) {
+        this.uncount(open);
         open.encoder.reset();
-        open.missing = 0;
       } else {
+        this.openBytes -= open.encoder.writer.capacity + RUN_OVERHEAD;
         owner.open = undefined;
         this.openSeries.delete(owner);
         // Its sealed chunks may all have expired while the emptied run still held it.
@@ -486,9 +508,9 @@ export class History extends EventEmitter<{ record: [Sample, number] }> {
       }
     }
     // Until the open chunk has a sample, its runs hold only what a seal under way has packed already.
-    for (const series of this.chunk.count > 0 ? this.openSeries : []) {
-      values += series.open!.encoder.count - series.open!.encoder.skipped;
-      encodedBytes += Math.ceil(series.open!.encoder.writer.length / 8);
+    if (this.chunk.count > 0) {
+      values += this.openValues;
+      encodedBytes += this.openEncodedBytes;
     }
     return {
       series: this.byId.size,

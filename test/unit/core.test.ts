@@ -7,6 +7,8 @@ import { MetricTable, type MetricFamily } from '../../agent/metrics/table.js';
 import { Sampler, selfFamily } from '../../agent/sampler.js';
 import { setLogSink } from '../../agent/log.js';
 import type { Collector } from '../../agent/collectors/types.js';
+import { Demand } from '../../agent/demand.js';
+import { CollectorBuffer, Sample } from '../../agent/store/sample.js';
 
 const family: MetricFamily = {
   indoms: [{ indom: '500.99', oneline: 'things', fixed: [[7, 'seven']] }],
@@ -129,4 +131,51 @@ test('writing an undeclared metric or a wrong type is a programming error', asyn
   } finally {
     setLogSink((line) => process.stderr.write(line + '\n'));
   }
+});
+
+test('a put names the same instance through domains that share an allocator, and not through one with fixed ids', () => {
+  const shared: MetricFamily = {
+    indoms: [
+      { indom: '500.97', oneline: 'cgroups, cpu', allocator: 'paths' },
+      { indom: '500.98', oneline: 'cgroups, memory', allocator: 'paths' },
+    ],
+    metrics: [
+      { name: 'test.c.cpu', pmid: '500.97.0', type: 'u64', sem: 'counter', units: 'nanosec', indom: '500.97', oneline: 'cpu' },
+      { name: 'test.c.mem', pmid: '500.98.0', type: 'u64', sem: 'instant', units: 'byte', indom: '500.98', oneline: 'mem' },
+    ],
+  };
+  const table = new MetricTable([family, shared]);
+  const buffer = new CollectorBuffer(table, 0);
+  buffer.put('test.c.cpu', 1n, 'seven');
+  buffer.put('test.c.mem', 2n, 'seven');
+  buffer.put('test.a.one', 3n, 'seven'); // same name, but 500.99 fixes 'seven' as 7
+  buffer.put('test.c.cpu', 4n, '/other');
+  const sample = new Sample(0);
+  buffer.mergeInto(sample);
+  const [cpuId] = [...sample.get('test.c.cpu')!.keys()];
+  assert.notEqual(cpuId, 7);
+  assert.deepEqual([...sample.get('test.c.mem')!], [[cpuId, 2n]], 'one allocator, one id for a name');
+  assert.deepEqual([...sample.get('test.a.one')!], [[7, 3n]]);
+  assert.equal(sample.instanceName('500.98', cpuId!), 'seven');
+  assert.equal(sample.instanceName('500.99', 7), 'seven');
+  assert.equal(sample.get('test.c.cpu')!.size, 2);
+});
+
+test('the sampler keeps only wanted metrics, and what it keeps follows the demand', async () => {
+  const collector: Collector = {
+    name: 'things', family,
+    collect(out) {
+      out.put('test.a.one', 1n, 'seven');
+      out.put('test.b', 'hello');
+    },
+  };
+  const table = new MetricTable([selfFamily, family]);
+  const demand = new Demand(table, { all: false, kept: ['vigil', 'test.b'] });
+  const sampler = new Sampler(table, [collector], 100, { demand });
+  const first = await sampler.sampleNow();
+  assert.equal(first.get('test.a.one'), undefined, 'unwanted values are dropped');
+  assert.equal(first.get('test.b')?.get(-1), 'hello');
+  demand.hold({}, ['test.a']);
+  const second = await sampler.sampleNow();
+  assert.equal(second.get('test.a.one')?.get(7), 1n, 'newly wanted values are kept from the next pass');
 });
