@@ -3,6 +3,8 @@ import type { ContainerScope } from '../containers/scope.js';
 import type { MetricTable } from '../metrics/table.js';
 import type { History } from '../store/history.js';
 import type { Sample } from '../store/sample.js';
+import { BadRequest } from './errors.js';
+import { parseQuery } from './params.js';
 import { RequestError, Selection } from './stream-selection.js';
 import { PROTOCOL_VERSION, errorJson, windowJson } from './stream-wire.js';
 
@@ -33,14 +35,28 @@ export function parseTime(text: string, now: number, parameter: string): number 
 const list = (value: string | undefined): string[] | undefined => value?.split(',').filter((s) => s.length > 0);
 
 /**
+ * The request's parameters, each once: a repeated one keeps its first value, as the /pmapi
+ * verbs do (a framework query object would hand over an array instead).
+ */
+function queryOf(url: string): Record<string, string | undefined> {
+  const q = url.indexOf('?');
+  try {
+    return Object.fromEntries(parseQuery(q < 0 ? '' : url.slice(q + 1)));
+  } catch (error) {
+    if (error instanceof BadRequest) throw new RequestError('bad-request', error.reason);
+    throw error;
+  }
+}
+
+/**
  * `GET /history?names=a,b&instances=…&containers=…&start=-15m&end=now&rate=0|1&every=1`: a window
  * of the agent's history in the same columns as the stream's back-fill (docs/STREAM.md).
  */
 export async function historyPlugin(app: FastifyInstance, options: HistoryRouteOptions): Promise<void> {
   const { table, history, containers, intervalMs, maxValues } = options;
   app.get('/history', async (request: FastifyRequest, reply: FastifyReply) => {
-    const query = request.query as Record<string, string | undefined>;
     try {
+      const query = queryOf(request.url);
       const names = list(query.names);
       if (!names?.length) throw new RequestError('bad-request', 'names= is required: comma-separated metric names or PMNS prefixes');
       // Sample times are on the sampler's monotonic clock (timeOrigin + now); windows relative to

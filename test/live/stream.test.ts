@@ -283,4 +283,17 @@ describe('GET /history', () => {
     assert.equal(error.code, 'bad-request');
     assert.match(error.message, /start="yesterday" is not a time/);
   });
+
+  test('a repeated parameter keeps its first value, and a malformed %-escape is a 400', async () => {
+    // Found by the fuzz test: a repeated names= reached the handler as an array and answered 500.
+    const twice = await fetch(`${url}/history?names=kernel.all.load&names=5&start=-1s&start=x`);
+    assert.equal(twice.status, 200);
+    assert.deepEqual(((await twice.json()) as Subscribed).metrics.map((m) => m.name), ['kernel.all.load']);
+
+    const malformed = await fetch(`${url}/history?names=kernel.all.load%zz`);
+    assert.equal(malformed.status, 400);
+    const error = await malformed.json() as { code: string; message: string };
+    assert.equal(error.code, 'bad-request');
+    assert.match(error.message, /malformed %-escape/);
+  });
 });
