@@ -1,5 +1,6 @@
 import type { ContainerScope } from '../containers/scope.js';
 import type { MetricDesc, Value } from '../metrics/types.js';
+import { grown } from '../store/bits.js';
 import { historyTime, type History } from '../store/history.js';
 import { counterRate, deliveryOf, type Delivery } from '../store/rate.js';
 import type { Sample } from '../store/sample.js';
@@ -134,7 +135,7 @@ export class Subscription {
       const instances = sample.get(desc.name);
       if (!instances) continue;
       const names = desc.indom === null ? undefined : sample.instances.get(desc.indom);
-      if (count + instances.size > this.sampleKeys.length) this.growKeys(count + instances.size);
+      if (count + instances.size > this.sampleKeys.length) this.sampleKeys = grown(this.sampleKeys, count + instances.size);
       const keys = this.sampleKeys;
       instances.forEach((value, instance) => {
         if (!this.selection.accept(desc, names?.get(instance))) return;
@@ -199,14 +200,6 @@ export class Subscription {
     this.previousTime = time;
     messages.push(`{"v":${PROTOCOL_VERSION},"type":"sample","id":${JSON.stringify(this.id)},"t":${time},"values":[${wire.join(',')}]}`);
     return messages;
-  }
-
-  private growKeys(minimum: number): void {
-    let size = this.sampleKeys.length * 2;
-    while (size < minimum) size *= 2;
-    const bigger = new Float64Array(size);
-    bigger.set(this.sampleKeys);
-    this.sampleKeys = bigger;
   }
 
   /** The instance name of a series in a sample; undefined for a singular metric. */

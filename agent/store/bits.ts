@@ -73,12 +73,20 @@ export class BitWriter {
   }
 
   private grow(minimum: number): void {
-    let size = this.buffer.length * 2;
-    while (size < minimum) size *= 2;
-    const bigger = new Uint8Array(size);
-    bigger.set(this.buffer);
-    this.buffer = bigger;
+    this.buffer = grown(this.buffer, minimum);
   }
+}
+
+/**
+ * A copy of a (non-empty) typed array with room for at least `minimum` elements, its length
+ * doubled as often as that takes, so that appending one element at a time stays cheap.
+ */
+export function grown<T extends Uint8Array | Float64Array>(array: T, minimum: number): T {
+  let size = array.length * 2;
+  while (size < minimum) size *= 2;
+  const bigger = new (array.constructor as new (length: number) => T)(size);
+  bigger.set(array);
+  return bigger;
 }
 
 export class BitReader {
