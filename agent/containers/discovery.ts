@@ -315,12 +315,22 @@ export class ContainerDiscovery {
   }
 }
 
+/** Cache entries by path, marked `used` when looked up; `sweep` drops those unused since the previous sweep. */
+class UsedEntries<Entry extends { used: boolean }> extends Map<string, Entry> {
+  sweep(): void {
+    for (const [path, entry] of this) {
+      if (!entry.used) this.delete(path);
+      else entry.used = false;
+    }
+  }
+}
+
 /**
  * Engine state files change rarely but are read every sample: parse a file again only when
  * its mtime or size changed. Entries not asked for in a refresh are dropped by `sweep`.
  */
 class JsonFileCache {
-  private readonly entries = new Map<string, { mtimeMs: number; size: number; value: unknown; used: boolean }>();
+  private readonly entries = new UsedEntries<{ mtimeMs: number; size: number; value: unknown; used: boolean }>();
 
   get<T>(path: string, parse: (text: string) => T, ctx: CollectContext): T | undefined {
     let stat;
@@ -351,10 +361,7 @@ class JsonFileCache {
   }
 
   sweep(): void {
-    for (const [path, entry] of this.entries) {
-      if (!entry.used) this.entries.delete(path);
-      else entry.used = false;
-    }
+    this.entries.sweep();
   }
 }
 
@@ -373,7 +380,7 @@ const MTIME_GRANULARITY_MS = 2000;
  * reused, because a second change in the same timestamp tick would leave the mtime as it was.
  */
 class DirListings {
-  private readonly entries = new Map<string, { mtimeMs: number; names: string[]; reusable: boolean; used: boolean }>();
+  private readonly entries = new UsedEntries<{ mtimeMs: number; names: string[]; reusable: boolean; used: boolean }>();
 
   list(path: string, ctx: CollectContext): string[] {
     const stat = tolerant(path, ctx, (p) => statSync(p, { throwIfNoEntry: false }));
@@ -391,10 +398,7 @@ class DirListings {
 
   /** Forgets directories not looked at since the previous sweep (a containerd namespace removed). */
   sweep(): void {
-    for (const [path, entry] of this.entries) {
-      if (!entry.used) this.entries.delete(path);
-      else entry.used = false;
-    }
+    this.entries.sweep();
   }
 }
 
