@@ -19,11 +19,29 @@ const FLOOR_C = fileURLToPath(new URL('floor.c', import.meta.url));
 const WARMUP_WINDOW_S = 20;
 /**
  * The measured window starts this long after the console subscribed. An agent runs for days, so
- * its steady cost is what a host pays; on this VM its CPU falls for about a minute after start
- * (at 100 cgroups: ~60 ms/s in the first 10 s, ~30 at 20–30 s, ~20 after a minute) while V8
- * optimises its hot functions on background threads.
+ * its steady cost is what a host pays. At one pass a second V8 optimises the agent's hot code
+ * slowly: a function is compiled once it has run enough bytecode, which takes minutes for code
+ * that runs a few times a pass, and the compiler threads' CPU counts. Measured on this VM with
+ * one console: at 10 cgroups (`--trace-opt`) 94 TurboFan compiles in the first minute and 80
+ * more by 5 minutes, the agent's CPU falling from 9.6 ms/s at 60 s to 6–7 ms/s from about 4
+ * minutes on (compiler threads a third of it at 2 minutes, perf); at 100 cgroups about 20 ms/s
+ * from 60 to 165 s, about 18 (16–22 per 15 s) from 180 to 570 s.
+ *
+ * Each scale starts fresh agents rather than growing the cgroups under warm ones: an agent that
+ * had seen 10 cgroups for 5 minutes cost 34 ms/s a minute after 90 more appeared, against about
+ * 18 for one started at 100 (why, not yet found): a figure of churn, not of scale.
  */
-const STEADY_AFTER_S = 60;
+const STEADY_AFTER_S = 240;
+
+/** Measures every agent's CPU per second over the next WARMUP_WINDOW_S (the first seconds after they started). */
+async function measureWarmup(running: Running[]): Promise<void> {
+  const meters = running.map((r) => cpuMeter([r.agent.child.pid!]));
+  await sleep(WARMUP_WINDOW_S * 1000);
+  meters.forEach((meter, i) => {
+    const { cpu, wall } = meter.stop();
+    running[i]!.warmupMsPerSample = (cpu / wall) * 1000;
+  });
+}
 
 /** What the agent read under /proc and /sys per sampling pass, from strace. */
 interface PassReads {
@@ -220,6 +238,36 @@ function modes(): Mode[] {
   ];
 }
 
+/** One agent per mode at one scale: both warm up together, each is measured alone. */
+interface Running {
+  mode: Mode;
+  agent: AgentProcess;
+  console: Subscriber;
+  /** What the console subscribes to, and every name the agent serves. */
+  shown: string[];
+  served: string[];
+  startedAt: number;
+  /** CPU per second over the first WARMUP_WINDOW_S after the console subscribed. */
+  warmupMsPerSample: number;
+}
+
+/**
+ * Stops (SIGSTOP) the other agents while one is measured, so that two agents on this VM's 2 CPUs
+ * do not share caches and run queues in its window; returns the function that resumes them.
+ */
+function pauseOthers(all: readonly Running[], measured: Running): () => void {
+  const others = all.filter((r) => r !== measured);
+  const resume = (): void => {
+    for (const r of others) r.agent.child.kill('SIGCONT');
+  };
+  const forget = undoOnInterrupt('resuming paused agents', resume);
+  for (const r of others) r.agent.child.kill('SIGSTOP');
+  return () => {
+    resume();
+    forget();
+  };
+}
+
 export async function collectionBench(options: BenchOptions): Promise<ScenarioResult> {
   const windowS = options.quick ? 8 : 15;
   const tracedPasses = options.quick ? 3 : 5;
@@ -234,86 +282,98 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
   const rows: Array<Record<string, string | number>> = [];
   const verdicts: Verdict[] = [];
   const warnings: string[] = [];
-  let agent: AgentProcess | undefined;
+  const running: Running[] = [];
   let floor: ChildProcess | undefined;
-  let console_: Subscriber | undefined;
   try {
     const pcpKnown = pcpNames();
     for (const scale of scales) {
       await cgroups.growTo(scale);
+      // Both modes' agents start, subscribe and warm up together; each is measured alone.
       for (const mode of modes()) {
-        agent = await startAgentProcess(['--interval', '1s', ...mode.args]);
-        const pid = agent.child.pid!;
+        const agent = await startAgentProcess(['--interval', '1s', ...mode.args]);
         const served = await servedNames(agent.url);
         const shown = consoleMetrics(served);
-        console_ = await subscribe(agent.url, shown);
-        const startedAt = performance.now();
-        // V8 compiles the agent's hot code in its first tens of seconds (and its compiler
-        // threads' CPU counts): measured on its own, then left behind before the steady window.
-        const warming = cpuMeter([pid]);
-        await sleep(WARMUP_WINDOW_S * 1000);
-        const warm = warming.stop();
-        const reads = await floorList(agent, console_, mode.args, shown, work, tracedPasses);
-        writeFileSync(`${work}/list.txt`, [...reads.dirs.map((p) => `D ${p}`), ...reads.files.map((p) => `F ${p}`)].join('\n') + '\n');
-        floor = spawn(floorBin, [`${work}/list.txt`], { stdio: 'ignore' });
-        // Leaf names under what the console subscribes to, as the agent delivers them, that PCP also has.
-        const both = served.filter((name) => pcpKnown.has(name));
-        const pcpSet = mode.pcpFetches === 'all' ? both : both.filter((name) => shown.some((m) => name === m || name.startsWith(`${m}.`)));
-        const poller = pollPmproxy(pcpSet);
-        await sleep(Math.max(3000, STEADY_AFTER_S * 1000 - (performance.now() - startedAt)));
-        const agentAgeS = (performance.now() - startedAt) / 1000;
-        const [a, f, p] = [cpuMeter([pid]), cpuMeter([floor.pid!]), cpuMeter(pcp.pids())];
-        await sleep(windowS * 1000);
-        const [ar, fr, pr] = [a.stop(), f.stop(), p.stop()];
-        const rss = rssBytes(pid);
-        const polled = await poller.stop();
-        const valuesServed = await agentValues(agent.url, pcpSet);
-        console_.close();
-        floor.kill('SIGKILL');
-        await agent.stop();
-        agent = undefined;
-        const row = {
-          cgroups: scale,
-          agent: mode.label,
-          passesTraced: reads.passes,
-          tracedAtInterval: reads.tracedAt,
-          filesPerPass: reads.files.length,
-          filesPerPassRange: `${Math.min(...reads.filesPerPass)}–${Math.max(...reads.filesPerPass)}`,
-          dirsPerPass: reads.dirs.length,
-          agentAgeS: round(agentAgeS, 0),
-          agentWarmupMsPerSample: round((warm.cpu / warm.wall) * 1000, 1),
-          agentMsPerSample: round((ar.cpu / ar.wall) * 1000, 1),
-          agentUsPerCgroup: round(((ar.cpu / ar.wall) * 1e6) / scale, 0),
-          agentCorePct: round((ar.cpu / ar.wall) * 100, 2),
-          floorMsPerSample: round((fr.cpu / fr.wall) * 1000, 1),
-          agentOverFloor: round(ar.cpu / Math.max(fr.cpu, 0.01), 2),
-          pcpFetches: mode.pcpFetches,
-          pcpMetrics: pcpSet.length,
-          pcpMsPerSample: round((pr.cpu / pr.wall) * 1000, 1),
-          agentOverPcp: round(ar.cpu / Math.max(pr.cpu, 0.01), 2),
-          // Per value of the shared names: where PCP returns fewer values than the agent for
-          // the same names (cgroup files it cannot read here), this is the like-for-like figure.
-          agentUsPerValue: round(((ar.cpu / ar.wall) * 1e6) / Math.max(valuesServed, 1), 1),
-          pcpUsPerValue: round(((pr.cpu / pr.wall) * 1e6) / Math.max(polled.values, 1), 1),
-          pcpFetchErrors: polled.errors,
-          pcpValuesPerFetch: polled.values,
-          agentValuesSameNames: valuesServed,
-          agentRssMiB: round(rss / 2 ** 20, 1),
-        };
-        rows.push(row);
-        console.log(`collection @${scale} cgroups, ${mode.label}: ${JSON.stringify(row)}`);
-        verdicts.push(verdict(`collection within 3× the C floor (${scale} cgroups, ${mode.label})`, row.agentOverFloor, 3, '× floor'));
-        if (scale === 100 && mode.pcpFetches === 'console') {
-          verdicts.push(verdict(`agent CPU at 1 s, 100 cgroups + one console, vs PCP stack fetching what that console shows (${mode.label})`, row.agentOverPcp, 0.5, '× PCP'));
-          verdicts.push(verdict(`agent CPU at 1 s, 100 cgroups + one console (${mode.label})`, row.agentCorePct, 1, '% of one core'));
+        running.push({ mode, agent, console: await subscribe(agent.url, shown), shown, served, startedAt: performance.now(), warmupMsPerSample: NaN });
+      }
+      // V8 compiles the agents' hot code over their first minutes (its compiler threads' CPU
+      // counts): the first seconds are measured on their own, then left behind.
+      await measureWarmup(running);
+      await sleep(Math.max(0, STEADY_AFTER_S * 1000 - (performance.now() - running[0]!.startedAt)));
+      for (const r of running) {
+        const { mode, agent } = r;
+        const pid = agent.child.pid!;
+        const resume = pauseOthers(running, r);
+        try {
+          const reads = await floorList(agent, r.console, mode.args, r.shown, work, tracedPasses);
+          writeFileSync(`${work}/list.txt`, [...reads.dirs.map((p) => `D ${p}`), ...reads.files.map((p) => `F ${p}`)].join('\n') + '\n');
+          floor = spawn(floorBin, [`${work}/list.txt`], { stdio: 'ignore' });
+          // Leaf names under what the console subscribes to, as the agent delivers them, that PCP also has.
+          const both = r.served.filter((name) => pcpKnown.has(name));
+          const pcpSet = mode.pcpFetches === 'all' ? both : both.filter((name) => r.shown.some((m) => name === m || name.startsWith(`${m}.`)));
+          const poller = pollPmproxy(pcpSet);
+          // The floor and the PCP client start; the strace of the list has let go of the agent.
+          await sleep(3000);
+          const agentAgeS = (performance.now() - r.startedAt) / 1000;
+          const [a, f, p] = [cpuMeter([pid]), cpuMeter([floor.pid!]), cpuMeter(pcp.pids())];
+          await sleep(windowS * 1000);
+          const [ar, fr, pr] = [a.stop(), f.stop(), p.stop()];
+          const rss = rssBytes(pid);
+          const polled = await poller.stop();
+          const valuesServed = await agentValues(agent.url, pcpSet);
+          floor.kill('SIGKILL');
+          floor = undefined;
+          const row = {
+            cgroups: scale,
+            agent: mode.label,
+            passesTraced: reads.passes,
+            tracedAtInterval: reads.tracedAt,
+            filesPerPass: reads.files.length,
+            filesPerPassRange: `${Math.min(...reads.filesPerPass)}–${Math.max(...reads.filesPerPass)}`,
+            dirsPerPass: reads.dirs.length,
+            agentAgeS: round(agentAgeS, 0),
+            agentWarmupMsPerSample: round(r.warmupMsPerSample, 1),
+            agentMsPerSample: round((ar.cpu / ar.wall) * 1000, 1),
+            agentUsPerCgroup: round(((ar.cpu / ar.wall) * 1e6) / scale, 0),
+            agentCorePct: round((ar.cpu / ar.wall) * 100, 2),
+            floorMsPerSample: round((fr.cpu / fr.wall) * 1000, 1),
+            agentOverFloor: round(ar.cpu / Math.max(fr.cpu, 0.01), 2),
+            pcpFetches: mode.pcpFetches,
+            pcpMetrics: pcpSet.length,
+            pcpMsPerSample: round((pr.cpu / pr.wall) * 1000, 1),
+            agentOverPcp: round(ar.cpu / Math.max(pr.cpu, 0.01), 2),
+            // Per value of the shared names: where PCP returns fewer values than the agent for
+            // the same names (cgroup files it cannot read here), this is the like-for-like figure.
+            agentUsPerValue: round(((ar.cpu / ar.wall) * 1e6) / Math.max(valuesServed, 1), 1),
+            pcpUsPerValue: round(((pr.cpu / pr.wall) * 1e6) / Math.max(polled.values, 1), 1),
+            pcpFetchErrors: polled.errors,
+            pcpValuesPerFetch: polled.values,
+            agentValuesSameNames: valuesServed,
+            agentRssMiB: round(rss / 2 ** 20, 1),
+          };
+          rows.push(row);
+          console.log(`collection @${scale} cgroups, ${mode.label}: ${JSON.stringify(row)}`);
+          verdicts.push(verdict(`collection within 3× the C floor (${scale} cgroups, ${mode.label})`, row.agentOverFloor, 3, '× floor'));
+          if (scale === 100 && mode.pcpFetches === 'console') {
+            verdicts.push(verdict(`agent CPU at 1 s, 100 cgroups + one console, vs PCP stack fetching what that console shows (${mode.label})`, row.agentOverPcp, 0.5, '× PCP'));
+            verdicts.push(verdict(`agent CPU at 1 s, 100 cgroups + one console (${mode.label})`, row.agentCorePct, 1, '% of one core'));
+          }
+        } finally {
+          resume();
         }
+      }
+      for (const r of running.splice(0)) {
+        r.console.close();
+        await r.agent.stop();
       }
     }
     warnings.push(...listsGrow(rows));
   } finally {
-    console_?.close();
     floor?.kill('SIGKILL');
-    await agent?.stop();
+    for (const r of running) {
+      r.console?.close();
+      r.agent.child.kill('SIGCONT');
+      await r.agent.stop();
+    }
     await cgroups.destroy();
     pcp.stop();
     forgetWork();
@@ -321,7 +381,7 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
   }
   for (const w of warnings) console.log(`  WARNING ${w}`);
   const markdown = [
-    `Each scale ran the agent (\`node dist/agent/cli.js --interval 1s\`, with one WebSocket subscriber holding the console's main subscription), the C floor and the PCP stack **at the same time for ${windowS} s**; CPU is utime+stime from /proc/<pid>/stat over that window, per second (= per sample at 1 s). The window starts ${STEADY_AFTER_S} s after the console subscribed ("agent age"): an agent runs for days, and for about its first minute V8 is still optimising its hot code on background threads. That warm-up is shown apart: "first ${WARMUP_WINDOW_S} s" is the agent's CPU per second over the ${WARMUP_WINDOW_S} s after the console subscribed (no strace attached yet); it is not what the budgets compare. Where the agent has \`--collect\`, each scale runs twice: as deployed (it collects what its subscribers ask for) and with \`--collect all\`, each beside its own floor.`,
+    `At each scale a fresh agent per mode (\`node dist/agent/cli.js --interval 1s\`, with one WebSocket subscriber holding the console's main subscription) ran beside the C floor and the PCP stack **at the same time for ${windowS} s**; where the agent has \`--collect\` there are two agents, as deployed (it collects what its subscribers ask for) and with \`--collect all\`, each beside its own floor, both warming up together and each measured alone (the other stopped with SIGSTOP meanwhile). CPU is utime+stime from /proc/<pid>/stat over that window, per second (= per sample at 1 s). The window starts ${STEADY_AFTER_S} s after the console subscribed ("agent age"): an agent runs for days, and at one pass a second V8 takes minutes to optimise the agent's hot code, on compiler threads whose CPU counts (measured here: at 60 s an agent still cost 10–40 % more than from 4 minutes on). That warm-up is shown apart: "first ${WARMUP_WINDOW_S} s" is the agent's CPU per second over the ${WARMUP_WINDOW_S} s after the console subscribed (both agents running, no strace attached); it is not what the budgets compare.`,
     `The floor's file list comes from \`strace -f -y -p <agent>\` over read, pread64, readv and getdents64 for ${tracedPasses} complete sampling passes, cut into passes at the sample times the console subscriber received (a pass runs from its sample's \`t\` to the next one's): every file under /proc and /sys read, and every directory listed, in at least half of the passes. "files/pass" is that list; "range" is the distinct files each traced pass read. When the passes disagree by more than 5 % or a collector overran its deadline during the trace (strace slows the agent; a slow collector then runs on into the next pass), the list is taken again from a second agent with the same arguments at \`--interval 10s\` ("traced at"). \`bench/floor.c\` opens, reads to EOF and closes each file (directories: opendir/readdir/closedir) once per second, as a naive reader does.`,
     'The PCP side is pmcd + every PMDA it runs + pmproxy (pids from /run/pcp/*.pid and pmcd\'s children), with one client fetching from pmproxy once per second on one context, in chunks of 60 names per request. Beside the agent as deployed it fetches the metrics one console shows (the leaf names under the console\'s main subscription that PCP also serves): that is the budget\'s comparison. Beside `--collect all` it fetches every name both serve: an extra figure, not a budget. "PCP values" counts the instance values one round of those fetches returned, and "agent values" what the agent returns for the same names: on hosts where PCP cannot read some cgroup files its side does less work than the names suggest. "µs/value" divides each side\'s CPU per sample by the values it returned for those names: the like-for-like figure when the counts differ.',
     ...warnings.map((w) => `\n**Warning:** ${w}`),
