@@ -27,9 +27,10 @@ const WARMUP_WINDOW_S = 20;
  * minutes on (compiler threads a third of it at 2 minutes, perf); at 100 cgroups about 20 ms/s
  * from 60 to 165 s, about 18 (16–22 per 15 s) from 180 to 570 s.
  *
- * Each scale starts fresh agents rather than growing the cgroups under warm ones: an agent that
- * had seen 10 cgroups for 5 minutes cost 34 ms/s a minute after 90 more appeared, against about
- * 18 for one started at 100 (why, not yet found): a figure of churn, not of scale.
+ * Each scale starts fresh agents rather than growing the cgroups under warm ones: after 90 new
+ * cgroups appeared under an agent warm at 10, it cost 21–26 ms/s for about a minute (34 in one
+ * bench window) before settling at the 18 of an agent started at 100. That is a figure of
+ * churn, not of scale.
  */
 const STEADY_AFTER_S = 240;
 
