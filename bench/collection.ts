@@ -24,7 +24,7 @@ const WARMUP_WINDOW_S = 20;
  * that runs a few times a pass, and the compiler threads' CPU counts. Measured on this VM with
  * one console: at 10 cgroups (`--trace-opt`) 94 TurboFan compiles in the first minute and 80
  * more by 5 minutes, the agent's CPU falling from 9.6 ms/s at 60 s to 6–7 ms/s from about 4
- * minutes on (compiler threads a third of it at 2 minutes, perf); at 100 cgroups about 20 ms/s
+ * minutes on (compiler threads 23–29 % of it at 2–4 minutes, perf); at 100 cgroups about 20 ms/s
  * from 60 to 165 s, about 18 (16–22 per 15 s) from 180 to 570 s.
  *
  * Each scale starts fresh agents rather than growing the cgroups under warm ones: after 90 new
