@@ -292,9 +292,15 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
       // Both modes' agents start, subscribe and warm up together; each is measured alone.
       for (const mode of modes()) {
         const agent = await startAgentProcess(['--interval', '1s', ...mode.args]);
-        const served = await servedNames(agent.url);
-        const shown = consoleMetrics(served);
-        running.push({ mode, agent, console: await subscribe(agent.url, shown), shown, served, startedAt: performance.now(), warmupMsPerSample: NaN });
+        try {
+          const served = await servedNames(agent.url);
+          const shown = consoleMetrics(served);
+          running.push({ mode, agent, console: await subscribe(agent.url, shown), shown, served, startedAt: performance.now(), warmupMsPerSample: NaN });
+        } catch (error) {
+          // Not in `running` yet, so the cleanup below would not stop it.
+          await agent.stop();
+          throw error;
+        }
       }
       // V8 compiles the agents' hot code over their first minutes (its compiler threads' CPU
       // counts): the first seconds are measured on their own, then left behind.
@@ -371,8 +377,7 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
   } finally {
     floor?.kill('SIGKILL');
     for (const r of running) {
-      r.console?.close();
-      r.agent.child.kill('SIGCONT');
+      r.console.close();
       await r.agent.stop();
     }
     await cgroups.destroy();
