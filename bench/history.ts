@@ -3,12 +3,12 @@
  *
  * 1. History compression and speed: the whole agent samples this machine every 100 ms; the
  *    samples are then recorded into a fresh History (encode) and read back (decode), timed.
- * 2. Stream cost: the agent runs as a child process sampling every 100 ms; its CPU time
- *    (utime+stime from /proc/<pid>/stat) is measured with 0 stream subscribers (baseline), then
- *    1, 10 and 100, each subscribed to a console-like set of metrics with rates, and 1 and 10
- *    subscribed to every metric. Reported per subscriber per sample, and as a ratio to a baseline
- *    measured right before. The host's own load makes whole-process CPU noisy, so the agent's
- *    own account of its stream work (vigil.stream.time) is reported beside it.
+ * 2. Stream cost: the agent runs as a child process sampling every 100 ms; its CPU time (its
+ *    threads' nanoseconds on a CPU, bench/lib.ts `cpuSeconds`) is measured with 0 stream
+ *    subscribers (baseline), then 1, 10 and 100, each subscribed to a console-like set of metrics
+ *    with rates, and 1 and 10 subscribed to every metric. Reported per subscriber per sample, and
+ *    as a ratio to a baseline measured right before. The host's own load makes whole-process CPU
+ *    noisy, so the agent's own account of its stream work (vigil.stream.time) is reported beside it.
  *
  * Run alone: `node --import tsx bench/history.ts`; `runHistoryBench()` is what `npm run bench` calls.
  */
@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { cpuSeconds } from './lib.js';
 import { createAgent } from '../agent/agent.js';
 import type { MetricTable } from '../agent/metrics/table.js';
 import { History } from '../agent/store/history.js';
@@ -89,13 +90,6 @@ async function startAgent(): Promise<{ child: ChildProcess; url: string }> {
     });
   });
   return { child, url };
-}
-
-/** CPU seconds the process has used: utime + stime of /proc/<pid>/stat. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
 }
 
 async function subscribe(url: string, metrics: readonly string[], rate: boolean): Promise<{ ws: WebSocket; series: number }> {
