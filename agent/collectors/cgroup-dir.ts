@@ -2,6 +2,7 @@ import { parseFlatKeyed, parseSingle, type Limit } from '../parsers/cgroup-forma
 import { cgroupInstanceName } from '../parsers/cgroup-path.js';
 import { listDirEntries, readOptional } from './read.js';
 import { Slices } from '../slices.js';
+import { WRITTEN_ONLY, type CgroupWatch } from './cgroup-watch.js';
 import type { CollectContext } from './types.js';
 
 /** How a cgroup's interface file is read, with readOptional's error policy; see CgroupTree for a cheaper one. */
@@ -19,6 +20,12 @@ const readEachTime: CgroupFileReader = (path, ctx) => readOptional(path, ctx, tr
 export class CgroupDir {
   /** Whether a file is worth reading in this pass (collection on demand); files it refuses read as absent. */
   need: (file: string) => boolean = always;
+
+  /**
+   * The inotify watch on the directory, set by a cached tree: while it is live, a WRITTEN_ONLY
+   * file it has seen no write to reads as the text read before.
+   */
+  watch: CgroupWatch | undefined;
 
   constructor(
     /** Instance name: `/`, `/docker/<id>`. */
@@ -45,7 +52,14 @@ export class CgroupDir {
     if (!this.offers(file)) return undefined;
     let path = this.paths.get(file);
     if (path === undefined) this.paths.set(file, (path = `${this.path}/${file}`));
-    return this.reader(path, this.ctx);
+    const watch = this.watch;
+    if (watch === undefined || !WRITTEN_ONLY.has(file)) return this.reader(path, this.ctx);
+    let text = watch.texts.get(file);
+    if (text === undefined) {
+      text = this.reader(path, this.ctx);
+      if (text !== undefined && watch.live) watch.texts.set(file, text);
+    }
+    return text;
   }
 
   /** The file parsed; a file the parser cannot make sense of throws, naming the file. */

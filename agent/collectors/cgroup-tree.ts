@@ -1,8 +1,13 @@
 import { statSync, statfsSync } from 'node:fs';
 import { Slices } from '../slices.js';
+import { log } from '../log.js';
 import { CgroupDir, walkCgroups, type CgroupFileReader } from './cgroup-dir.js';
+import { CgroupWatch, REREAD_EVERY, processWatchBudget, type WatchBudget } from './cgroup-watch.js';
 import { KeptFiles } from './kept-files.js';
 import type { CollectContext } from './types.js';
+
+/** Whether the warning that inotify watches ran out was logged: once per process is enough. */
+let refusalLogged = false;
 
 /** statfs(2) f_type of the kernel's cgroup filesystems (linux/magic.h). */
 const CGROUP_SUPER_MAGIC = 0x27e0eb;
@@ -40,6 +45,14 @@ function cgroupsCounted(stat: string | undefined): number | undefined {
  * - when a read found a cgroup gone (a cgroup removed and another made between two passes);
  * - every REWALK_EVERY passes regardless.
  *
+ * While every listed cgroup's directory has an inotify watch (CgroupWatch), the watches say
+ * when a subdirectory came or went, and the counts and stats above are not needed: the tree is
+ * walked again on an event, on a cgroup2 count that moved (a cgroup made through another
+ * cgroup namespace's mount, which the watches do not see), or every REWALK_EVERY passes. On the
+ * first pass after a walk the directories are stat'ed once all the same, for a cgroup made
+ * between the walk's listing and its watch. The watches also let WRITTEN_ONLY files (limits)
+ * be read only after a write, or every REREAD_EVERY passes.
+ *
  * Only a real cgroup filesystem is cached and read through kept descriptors. A fixture tree
  * on disk has no counts that move and regular files that a kept descriptor would read stale,
  * so it is walked and read afresh every pass, as before.
@@ -58,10 +71,24 @@ export class CgroupTree {
   /** Reads through kept descriptors; undefined when the tree is not on a cgroup filesystem. */
   private readonly reader: CgroupFileReader | undefined;
   private readonly cgroup2: boolean;
+  /** The watch on each listed cgroup's directory, by path. */
+  private watches = new Map<string, CgroupWatch>();
+  /** Every listed cgroup has a live watch, so their events stand in for the counts and stats. */
+  private watchedAll = false;
+  /** A watch saw a subdirectory made or removed (or failed) since the walk began. */
+  private moved = false;
+  /** The stat after a walk that covers the moment between a listing and its watch is done. */
+  private verified = false;
+  /** Cgroups whose parent's watch saw them made or removed since the last walk: their watches start anew. */
+  private renamed = new Set<string>();
+  /** The cgroup2 count on the previous pass. */
+  private lastCounted: number | undefined;
+  private passes = 0;
 
   constructor(
     readonly path: string,
     private readonly kept: KeptFiles,
+    private readonly budget: WatchBudget = processWatchBudget(),
   ) {
     const type = filesystemType(path);
     this.cgroup2 = type === CGROUP2_SUPER_MAGIC;
@@ -89,8 +116,21 @@ export class CgroupTree {
 
   /** Once a pass: counts the pass and remembers whether the count agreed. */
   private async mayHaveChanged(counted: number | undefined): Promise<boolean> {
+    this.passes++;
     // An empty list is a hierarchy directory that was not there: nothing to stat, so look again.
     if (this.stale || this.listed.length === 0 || ++this.passesSinceWalk >= REWALK_EVERY) return true;
+    if (this.watchedAll) {
+      // A cgroup made through the mount of another cgroup namespace (a superblock of its own,
+      // which the watches do not see) still raises the kernel's count at once. A v1 count also
+      // falls late, when the kernel frees a removed memory cgroup, which says nothing new.
+      const last = this.lastCounted;
+      const countMoved = counted !== undefined && last !== undefined && (this.cgroup2 ? counted !== last : counted > last);
+      this.lastCounted = counted;
+      if (this.moved || countMoved) return true;
+      if (this.verified) return false;
+      this.verified = true;
+      return this.subdirsChanged();
+    }
     const agrees = counted === this.listed.length;
     const trusted = agrees && this.agreed;
     this.agreed = agrees;
@@ -116,6 +156,7 @@ export class CgroupTree {
   private async walk(ctx: CollectContext, reader: CgroupFileReader, counted: number | undefined, visit: (dir: CgroupDir) => void): Promise<void> {
     const found: CgroupDir[] = [];
     this.walks++;
+    this.moved = false;
     await walkCgroups(this.path, ctx, (dir) => {
       found.push(dir);
       visit(dir);
@@ -128,15 +169,72 @@ export class CgroupTree {
     this.listed = found;
     this.subdirs = found.map((dir) => subdirs.get(dir.path) ?? 0);
     this.agreed = counted === found.length;
+    this.lastCounted = counted;
     this.stale = false;
     this.passesSinceWalk = 0;
+    this.watch(found);
+  }
+
+  /** Watches the directories of a new listing, keeping the watches of those listed before. */
+  private watch(found: readonly CgroupDir[]): void {
+    const before = this.watches;
+    this.watches = new Map();
+    let all = true;
+    for (const dir of found) {
+      let watch = before.get(dir.path);
+      before.delete(dir.path);
+      // A directory removed and made again is another inode: the old watch sees nothing of it.
+      if (watch !== undefined && this.renamed.has(dir.path)) watch.close();
+      // The walk read every file afresh; what a watch held from before is not needed.
+      if (watch?.live) watch.texts.clear();
+      else watch = this.startWatch(dir.path);
+      if (watch === undefined) {
+        all = false;
+        continue;
+      }
+      this.watches.set(dir.path, watch);
+      dir.watch = watch;
+    }
+    for (const gone of before.values()) gone.close();
+    this.renamed.clear();
+    if (!all && !refusalLogged && this.budget.limit > 0) {
+      refusalLogged = true;
+      log.warn('not every cgroup directory could be watched with inotify; the others have their limits read every pass and are checked by stat, which costs more CPU (raise fs.inotify.max_user_watches to fix)', {
+        path: this.path, reason: this.budget.refused ?? `the agent's ${this.budget.limit} watches are in use`,
+      });
+    }
+    this.watchedAll = all && found.length > 0;
+    this.verified = false;
+  }
+
+  private startWatch(path: string): CgroupWatch | undefined {
+    return CgroupWatch.start(path, this.budget, (child) => {
+      this.moved = true;
+      if (child !== undefined) this.renamed.add(`${path}/${child}`);
+    });
+  }
+
+  /** Lets go of every watch (the tree is no longer used). */
+  close(): void {
+    for (const watch of this.watches.values()) watch.close();
+    this.watches.clear();
+    this.watchedAll = false;
   }
 
   /** The latest walk's cgroups again, with this pass's context. */
   private async revisit(ctx: CollectContext, reader: CgroupFileReader, visit: (dir: CgroupDir) => void): Promise<void> {
     const slices = new Slices();
-    for (const dir of this.listed) {
-      visit(new CgroupDir(dir.name, dir.path, dir.files, ctx, reader, dir.paths));
+    const listed = this.listed;
+    for (let i = 0; i < listed.length; i++) {
+      const dir = listed[i]!;
+      const next = new CgroupDir(dir.name, dir.path, dir.files, ctx, reader, dir.paths);
+      const watch = dir.watch;
+      if (watch !== undefined && watch.live) {
+        // Each cgroup on its own pass of REREAD_EVERY: held texts do not all come due together.
+        if ((this.passes + i) % REREAD_EVERY === 0) watch.texts.clear();
+        next.watch = watch;
+      }
+      visit(next);
       if (slices.due) await slices.next();
     }
   }
@@ -150,9 +248,13 @@ export class CgroupTrees {
   private previous = new Map<string, CgroupTree>();
   private current = new Map<string, CgroupTree>();
 
-  constructor(readonly kept = new KeptFiles()) {}
+  constructor(
+    readonly kept = new KeptFiles(),
+    private readonly watches: WatchBudget = processWatchBudget(),
+  ) {}
 
   beginPass(): void {
+    for (const [path, tree] of this.previous) if (!this.current.has(path)) tree.close();
     this.kept.sweep();
     this.previous = this.current;
     this.current = new Map();
@@ -161,7 +263,7 @@ export class CgroupTrees {
   /** The tree of the hierarchy at `path` (already under `--sysfs`). */
   tree(path: string): CgroupTree {
     let tree = this.current.get(path) ?? this.previous.get(path);
-    if (tree === undefined) tree = new CgroupTree(path, this.kept);
+    if (tree === undefined) tree = new CgroupTree(path, this.kept, this.watches);
     this.current.set(path, tree);
     return tree;
   }

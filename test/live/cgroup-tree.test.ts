@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readlinkSync, rmdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { cgroupCollector } from '../../agent/collectors/cgroup.js';
 import { CgroupTree, CgroupTrees, REWALK_EVERY } from '../../agent/collectors/cgroup-tree.js';
+import { REREAD_EVERY, WatchBudget } from '../../agent/collectors/cgroup-watch.js';
 import { FdBudget, KeptFiles } from '../../agent/collectors/kept-files.js';
 import type { CollectContext } from '../../agent/collectors/types.js';
 import { MetricTable } from '../../agent/metrics/table.js';
@@ -36,6 +38,9 @@ async function pass(trees: CgroupTrees, root: string, count: number | undefined,
   return seen;
 }
 
+/** No inotify watches: the counts, stats and reads every pass that a tree falls back on. */
+const unwatched = (): WatchBudget => new WatchBudget(0);
+
 const v1 = cgroupHierarchies().find((h) => h.version === 1 && h.controllers.includes('cpu'));
 const v2 = cgroupHierarchies().find((h) => h.version === 2);
 
@@ -66,7 +71,7 @@ describe('cgroup trees on this host', () => {
     const cg = new TestCgroup();
     cgroups.push(cg);
     const root = cg.unified;
-    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)));
+    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)), unwatched());
     const a = mkdir(`${root}/a`);
     assert.deepEqual([...(await pass(trees, root, undefined, 'cgroup.procs')).keys()], ['/', '/a']);
     for (let n = 0; n < 3; n++) await pass(trees, root, undefined, 'cgroup.procs');
@@ -87,7 +92,7 @@ describe('cgroup trees on this host', () => {
     const cg = new TestCgroup();
     cgroups.push(cg);
     const root = cg.dir('cpu');
-    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)));
+    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)), unwatched());
     const walks = (): number => trees.tree(root).walks;
     // num_cgroups counts the whole hierarchy; for a tree rooted in the test's own cgroup the test
     // says what the kernel would count for it.
@@ -130,7 +135,7 @@ describe('cgroup trees on this host', () => {
     const cg = new TestCgroup();
     cgroups.push(cg);
     const root = cg.unified;
-    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)));
+    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)), unwatched());
     const a = mkdir(`${root}/a`);
     assert.equal((await pass(trees, root, undefined, 'cgroup.type')).get('/a'), 'domain\n');
     rmdir(a);
@@ -144,7 +149,7 @@ describe('cgroup trees on this host', () => {
     const cg = new TestCgroup();
     cgroups.push(cg);
     const x = mkdir(`${cg.unified}/x`);
-    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)));
+    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)), unwatched());
     trees.tree(x);
     rmdir(x);
     assert.deepEqual([...(await pass(trees, x, undefined, 'cgroup.type')).keys()], []);
@@ -159,7 +164,7 @@ describe('cgroup trees on this host', () => {
     const root = cg.unified;
     for (let n = 0; n < 10; n++) mkdir(`${root}/c${n}`);
     const budget = new FdBudget(25);
-    const trees = new CgroupTrees(new KeptFiles(budget));
+    const trees = new CgroupTrees(new KeptFiles(budget), unwatched());
     const before = readdirSync('/proc/self/fd').length;
     let files = 0;
     for (let n = 0; n < 3; n++) {
@@ -178,6 +183,93 @@ describe('cgroup trees on this host', () => {
     assert.ok(readdirSync('/proc/self/fd').length - before <= 25);
     trees.kept.close();
     assert.equal(fdsUnder(root), 0);
+  });
+
+  it('watched, v1: a limit is read again only after a write; a cgroup made shows without any count', { skip: !v1 && 'no v1 cpu hierarchy' }, async () => {
+    const cg = new TestCgroup();
+    cgroups.push(cg);
+    const root = cg.dir('cpu');
+    const budget = new WatchBudget(100);
+    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)), budget);
+    const walks = (): number => trees.tree(root).walks;
+    const a = mkdir(`${root}/a`);
+    // A count that never agrees (as num_cgroups does not, on a host with lingering memory
+    // cgroups): unwatched, the tree would stat every directory every pass.
+    const count = 99;
+    const quota = async (): Promise<string | undefined> => (await pass(trees, root, count, 'cpu.cfs_quota_us')).get('/a');
+    assert.equal(await quota(), '-1\n');
+    assert.equal(budget.held, 2, 'the root and /a are watched');
+    for (let n = 0; n < 3; n++) assert.equal(await quota(), '-1\n');
+    assert.equal(walks(), 1, 'no event, no walk, whatever the count says');
+    assert.equal(fdsUnder(a), 0, 'the held limit was not read again, so its descriptor was let go');
+
+    writeFileSync(`${a}/cpu.cfs_quota_us`, '50000');
+    await sleep(50); // the watch's event reaches the event loop
+    assert.equal(await quota(), '50000\n', 'the write let go of the held text');
+    assert.equal(walks(), 1);
+
+    // A v1 count that rises (a mkdir through another cgroup namespace's mount, unseen by the
+    // watches) makes the tree walk again; one that falls (a memory cgroup freed late) does not.
+    await pass(trees, root, count + 1, 'cpu.cfs_quota_us');
+    assert.equal(walks(), 2, 'the count rose');
+    await pass(trees, root, count, 'cpu.cfs_quota_us');
+    assert.equal(walks(), 2, 'the count fell');
+
+    mkdir(`${root}/b`);
+    await sleep(50);
+    assert.deepEqual([...(await pass(trees, root, count, 'cpu.cfs_quota_us')).keys()], ['/', '/a', '/b'], 'the mkdir\'s event made the tree walk again');
+    assert.equal(walks(), 3);
+    assert.equal(budget.held, 3);
+    rmdir(`${root}/b`);
+    await sleep(50);
+    assert.deepEqual([...(await pass(trees, root, count, 'cpu.cfs_quota_us')).keys()], ['/', '/a']);
+    assert.equal(budget.held, 2, 'the removed cgroup\'s watch was let go');
+
+    // A change the watches cannot see (a write through another cgroup namespace's mount, a CPU
+    // going offline under a v1 cpuset) is caught by reading the held limit again within
+    // REREAD_EVERY passes: its descriptor is opened again.
+    let reread = false;
+    for (let n = 0; n < REREAD_EVERY && !reread; n++) {
+      await quota();
+      reread = fdsUnder(a) > 0;
+    }
+    assert.ok(reread, `the held limit was read again within ${REREAD_EVERY} passes`);
+    trees.tree(root).close();
+    assert.equal(budget.held, 0);
+    trees.kept.close();
+  });
+
+  it('watched: a cgroup removed and made again under the same name serves the new one\'s limits', { skip: !v1 && 'no v1 cpu hierarchy' }, async () => {
+    const cg = new TestCgroup();
+    cgroups.push(cg);
+    const root = cg.dir('cpu');
+    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)), new WatchBudget(100));
+    const a = mkdir(`${root}/a`);
+    writeFileSync(`${a}/cpu.shares`, '512');
+    for (let n = 0; n < 3; n++) assert.equal((await pass(trees, root, 2, 'cpu.shares')).get('/a'), '512\n');
+    rmdir(a);
+    mkdir(a);
+    await sleep(50);
+    assert.equal((await pass(trees, root, 2, 'cpu.shares')).get('/a'), '1024\n', 'the new /a, not the old one\'s held text');
+    await sleep(50);
+    assert.equal((await pass(trees, root, 2, 'cpu.shares')).get('/a'), '1024\n');
+    writeFileSync(`${a}/cpu.shares`, '256');
+    await sleep(50);
+    assert.equal((await pass(trees, root, 2, 'cpu.shares')).get('/a'), '256\n', 'the new /a is watched');
+    trees.tree(root).close();
+    trees.kept.close();
+  });
+
+  it('a tree that can have no watch reads its limits every pass', { skip: !v1 && 'no v1 cpu hierarchy' }, async () => {
+    const cg = new TestCgroup();
+    cgroups.push(cg);
+    const root = cg.dir('cpu');
+    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)), new WatchBudget(1));
+    const a = mkdir(`${root}/a`);
+    for (let n = 0; n < 3; n++) await pass(trees, root, 2, 'cpu.shares');
+    assert.equal(fdsUnder(a), 1, '/a has no watch (the budget went to the root): its limit is read every pass');
+    trees.tree(root).close();
+    trees.kept.close();
   });
 
   it('a fixture-like tree on an ordinary filesystem is walked every pass and keeps nothing', async () => {
