@@ -45,12 +45,21 @@ async function measureWarmup(running: Running[]): Promise<void> {
 }
 
 /** What the agent read under /proc and /sys per sampling pass, from strace. */
+/** A file or directory the agent read, and how often: once every `period` passes. */
+interface Read {
+  path: string;
+  period: number;
+}
+
 interface PassReads {
   /** Complete passes traced. */
   passes: number;
-  /** Files read (read/pread64/readv) and directories listed (getdents64) in at least half of the passes. */
-  files: string[];
-  dirs: string[];
+  /**
+   * Files read (read/pread64/readv) and directories listed (getdents64), each with the period
+   * of the passes that read it: a path read in k of n passes is read every round(n / k).
+   */
+  files: Read[];
+  dirs: Read[];
   /** Distinct files read in each complete pass: these should agree with each other. */
   filesPerPass: number[];
 }
@@ -112,19 +121,22 @@ async function traceReads(pid: number, console_: Subscriber, work: string, passe
     if (pass < 0 || pass >= perPass.length) continue;
     (read[1] === 'getdents64' ? perPass[pass]!.dirs : perPass[pass]!.files).add(read[2]!);
   }
-  // The steady pass: what most passes read (a cgroup that appeared or vanished mid-trace does not count).
-  const steady = (sets: Array<Set<string>>): string[] => {
+  // Each path at the rate the traced passes read it. Not only what most passes read: the agent
+  // reads some files every few passes (TCP states every 5 s, limits every 10th pass), and those
+  // reads cost it CPU that the floor must pay too. With few passes traced, a file read every
+  // 10th pass shows in one pass or none, so its rate is right over many files, not for each.
+  const rated = (sets: Array<Set<string>>): Read[] => {
     const seen = new Map<string, number>();
     for (const set of sets) for (const path of set) seen.set(path, (seen.get(path) ?? 0) + 1);
-    return [...seen].filter(([, n]) => n * 2 >= sets.length).map(([path]) => path);
+    return [...seen].map(([path, n]) => ({ path, period: Math.max(1, Math.round(sets.length / n)) }));
   };
   if (perPass.every((p) => p.files.size === 0)) {
     throw new Error(`strace saw agent ${pid} read nothing under /proc or /sys in ${perPass.length} passes: has the output format of strace changed? (${out})`);
   }
   return {
     passes: perPass.length,
-    files: steady(perPass.map((p) => p.files)),
-    dirs: steady(perPass.map((p) => p.dirs)),
+    files: rated(perPass.map((p) => p.files)),
+    dirs: rated(perPass.map((p) => p.dirs)),
     filesPerPass: perPass.map((p) => p.files.size),
   };
 }
@@ -269,9 +281,12 @@ function pauseOthers(all: readonly Running[], measured: Running): () => void {
   };
 }
 
+/** Reads the floor makes per pass, on average, for a list of paths with their periods. */
+const readsPerPass = (reads: readonly Read[]): number => round(reads.reduce((n, r) => n + 1 / r.period, 0), 0);
+
 export async function collectionBench(options: BenchOptions): Promise<ScenarioResult> {
   const windowS = options.quick ? 8 : 15;
-  const tracedPasses = options.quick ? 3 : 5;
+  const tracedPasses = options.quick ? 5 : 10;
   const scales = [10, 100, 1000];
   const work = mkdtempSync(`${tmpdir()}/vigil-bench-${process.pid}-`);
   const removeWork = (): void => rmSync(work, { recursive: true, force: true });
@@ -312,7 +327,7 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
         const resume = pauseOthers(running, r);
         try {
           const reads = await floorList(agent, r.console, mode.args, r.shown, work, tracedPasses);
-          writeFileSync(`${work}/list.txt`, [...reads.dirs.map((p) => `D ${p}`), ...reads.files.map((p) => `F ${p}`)].join('\n') + '\n');
+          writeFileSync(`${work}/list.txt`, [...reads.dirs.map((r) => `D ${r.period} ${r.path}`), ...reads.files.map((r) => `F ${r.period} ${r.path}`)].join('\n') + '\n');
           floor = spawn(floorBin, [`${work}/list.txt`], { stdio: 'ignore' });
           // Leaf names under what the console subscribes to, as the agent delivers them, that PCP also has.
           const both = r.served.filter((name) => pcpKnown.has(name));
@@ -334,9 +349,10 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
             agent: mode.label,
             passesTraced: reads.passes,
             tracedAtInterval: reads.tracedAt,
-            filesPerPass: reads.files.length,
+            filesPerPass: readsPerPass(reads.files),
+            filesEveryPass: reads.files.filter((r) => r.period === 1).length,
             filesPerPassRange: `${Math.min(...reads.filesPerPass)}–${Math.max(...reads.filesPerPass)}`,
-            dirsPerPass: reads.dirs.length,
+            dirsPerPass: readsPerPass(reads.dirs),
             agentAgeS: round(agentAgeS, 0),
             agentWarmupMsPerSample: round(r.warmupMsPerSample, 1),
             agentMsPerSample: round((ar.cpu / ar.wall) * 1000, 1),
@@ -388,13 +404,13 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
   for (const w of warnings) console.log(`  WARNING ${w}`);
   const markdown = [
     `At each scale a fresh agent per mode (\`node dist/agent/cli.js --interval 1s\`, with one WebSocket subscriber holding the console's main subscription) ran beside the C floor and the PCP stack **at the same time for ${windowS} s**; where the agent has \`--collect\` there are two agents, as deployed (it collects what its subscribers ask for) and with \`--collect all\`, each beside its own floor, both warming up together and each measured alone (the other stopped with SIGSTOP meanwhile). CPU is the processes' threads' time on a CPU from /proc/<pid>/task/*/schedstat (nanoseconds; /proc/<pid>/stat counts 10 ms ticks, too coarse for the floor's 1–2 ms/s at 10 cgroups) over that window, per second (= per sample at 1 s). The window starts ${STEADY_AFTER_S} s after the console subscribed ("agent age"): an agent runs for days, and at one pass a second V8 takes minutes to optimise the agent's hot code, on compiler threads whose CPU counts (measured here: at 60 s an agent still cost 10–40 % more than from 4 minutes on). That warm-up is shown apart: "first ${WARMUP_WINDOW_S} s" is the agent's CPU per second over the ${WARMUP_WINDOW_S} s after the console subscribed (both agents running, no strace attached); it is not what the budgets compare.`,
-    `The floor's file list comes from \`strace -f -y -p <agent>\` over read, pread64, readv and getdents64 for ${tracedPasses} complete sampling passes, cut into passes at the sample times the console subscriber received (a pass runs from its sample's \`t\` to the next one's): every file under /proc and /sys read, and every directory listed, in at least half of the passes. "files/pass" is that list; "range" is the distinct files each traced pass read. When the passes disagree by more than 5 % or a collector overran its deadline during the trace (strace slows the agent; a slow collector then runs on into the next pass), the list is taken again from a second agent with the same arguments at \`--interval 10s\` ("traced at"). \`bench/floor.c\` opens, reads to EOF and closes each file (directories: opendir/readdir/closedir) once per second, as a naive reader does.`,
+    `The floor's file list comes from \`strace -f -y -p <agent>\` over read, pread64, readv and getdents64 for ${tracedPasses} complete sampling passes, cut into passes at the sample times the console subscriber received (a pass runs from its sample's \`t\` to the next one's): every file under /proc and /sys read, and every directory listed, each at the rate the traced passes read it (a path read in k of n passes is read every round(n/k) passes: the agent reads TCP states every 5 s and limit files every 10th pass, and the floor pays for those reads too). "files/pass" is the reads the floor makes per pass on average, "every pass" the files it reads each pass; "range" is the distinct files each traced pass read. When the passes disagree by more than 5 % or a collector overran its deadline during the trace (strace slows the agent; a slow collector then runs on into the next pass), the list is taken again from a second agent with the same arguments at \`--interval 10s\` ("traced at"). \`bench/floor.c\` opens, reads to EOF and closes each file (directories: opendir/readdir/closedir) once per period of seconds, spread over the seconds, as a naive reader does.`,
     'The PCP side is pmcd + every PMDA it runs + pmproxy (pids from /run/pcp/*.pid and pmcd\'s children), with one client fetching from pmproxy once per second on one context, in chunks of 60 names per request. Beside the agent as deployed it fetches the metrics one console shows (the leaf names under the console\'s main subscription that PCP also serves): that is the budget\'s comparison. Beside `--collect all` it fetches every name both serve: an extra figure, not a budget. "PCP values" counts the instance values one round of those fetches returned, and "agent values" what the agent returns for the same names: on hosts where PCP cannot read some cgroup files its side does less work than the names suggest. "µs/value" divides each side\'s CPU per sample by the values it returned for those names: the like-for-like figure when the counts differ.',
     ...warnings.map((w) => `\n**Warning:** ${w}`),
     '',
     table(
-      ['cgroups', 'agent', 'traced at', 'files/pass', 'range', 'dirs/pass', `agent ms CPU/s, first ${WARMUP_WINDOW_S} s`, 'agent age s', 'agent ms CPU/sample', 'agent µs/cgroup', 'agent % core', 'floor ms/sample', 'agent ÷ floor', 'PCP fetches', 'PCP metrics', 'PCP values', 'agent values', 'PCP ms/s', 'PCP fetch errors', 'agent ÷ PCP', 'agent µs/value', 'PCP µs/value', 'agent RSS MiB'],
-      rows.map((r) => [r.cgroups!, r.agent!, r.tracedAtInterval!, r.filesPerPass!, r.filesPerPassRange!, r.dirsPerPass!, r.agentWarmupMsPerSample!, r.agentAgeS!, r.agentMsPerSample!, r.agentUsPerCgroup!, r.agentCorePct!, r.floorMsPerSample!, r.agentOverFloor!,
+      ['cgroups', 'agent', 'traced at', 'files/pass', 'every pass', 'range', 'dirs/pass', `agent ms CPU/s, first ${WARMUP_WINDOW_S} s`, 'agent age s', 'agent ms CPU/sample', 'agent µs/cgroup', 'agent % core', 'floor ms/sample', 'agent ÷ floor', 'PCP fetches', 'PCP metrics', 'PCP values', 'agent values', 'PCP ms/s', 'PCP fetch errors', 'agent ÷ PCP', 'agent µs/value', 'PCP µs/value', 'agent RSS MiB'],
+      rows.map((r) => [r.cgroups!, r.agent!, r.tracedAtInterval!, r.filesPerPass!, r.filesEveryPass!, r.filesPerPassRange!, r.dirsPerPass!, r.agentWarmupMsPerSample!, r.agentAgeS!, r.agentMsPerSample!, r.agentUsPerCgroup!, r.agentCorePct!, r.floorMsPerSample!, r.agentOverFloor!,
         r.pcpFetches === 'all' ? 'every shared name (extra, not a budget)' : 'what one console shows', r.pcpMetrics!, r.pcpValuesPerFetch!, r.agentValuesSameNames!, r.pcpMsPerSample!, r.pcpFetchErrors!, r.agentOverPcp!, r.agentUsPerValue!, r.pcpUsPerValue!, r.agentRssMiB!]),
     ),
   ].join('\n');

@@ -1,8 +1,10 @@
 /*
- * The physical floor of a sampling pass: opens, reads to EOF and closes exactly the files (and
- * lists exactly the directories) the agent read in one pass, once per second, and nothing else.
- * Files are reopened every pass, as a naive reader does.
- * usage: floor LIST, where each line of LIST is "F <path>" (a file) or "D <path>" (a directory).
+ * The physical floor of sampling passes: opens, reads to EOF and closes exactly the files (and
+ * lists exactly the directories) the agent read, each as often as the agent did, and nothing
+ * else. Files are reopened every time, as a naive reader does.
+ * usage: floor LIST, where each line of LIST is "F <period> <path>" (a file) or
+ * "D <period> <path>" (a directory), read once every <period> seconds; entries with the same
+ * period take turns, so that each second reads about as much.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct entry { char kind; char *path; };
+struct entry { char kind; unsigned period, phase; char *path; };
 
 int main(int argc, char **argv) {
   if (argc != 2) { fprintf(stderr, "usage: floor LIST\n"); return 2; }
@@ -22,17 +24,19 @@ int main(int argc, char **argv) {
   size_t n = 0, cap = 0;
   char line[8192];
   while (fgets(line, sizeof line, list)) {
-    char kind; char path[8000];
-    if (sscanf(line, "%c %7999[^\n]", &kind, path) != 2) continue;
+    char kind; unsigned period; char path[8000];
+    if (sscanf(line, "%c %u %7999[^\n]", &kind, &period, path) != 3 || period == 0) continue;
     if (n == cap) { cap = cap ? cap * 2 : 1024; entries = realloc(entries, cap * sizeof *entries); }
-    entries[n++] = (struct entry){ kind, strdup(path) };
+    entries[n] = (struct entry){ kind, period, (unsigned)(n % period), strdup(path) };
+    n++;
   }
   fclose(list);
   static char buf[1 << 16];
   struct timespec next;
   clock_gettime(CLOCK_MONOTONIC, &next);
-  for (;;) {
+  for (unsigned long tick = 0;; tick++) {
     for (size_t i = 0; i < n; i++) {
+      if (tick % entries[i].period != entries[i].phase) continue;
       if (entries[i].kind == 'D') {
         DIR *d = opendir(entries[i].path);
         if (d) { while (readdir(d)) {} closedir(d); }
