@@ -197,7 +197,10 @@ export class CgroupTree {
     }
     for (const gone of before.values()) gone.close();
     this.renamed.clear();
-    if (!all && !refusalLogged && this.budget.limit > 0) {
+    // A directory gone since the listing is not worth a word (the next walk drops it); a watch
+    // the kernel refused or the budget could not give is.
+    const short = this.budget.refused !== undefined || this.budget.held >= this.budget.limit;
+    if (!all && short && !refusalLogged && this.budget.limit > 0) {
       refusalLogged = true;
       log.warn('not every cgroup directory could be watched with inotify; the others have their limits read every pass and are checked by stat, which costs more CPU (raise fs.inotify.max_user_watches to fix)', {
         path: this.path, reason: this.budget.refused ?? `the agent's ${this.budget.limit} watches are in use`,
