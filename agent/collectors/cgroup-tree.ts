@@ -81,9 +81,8 @@ export class CgroupTree {
   private verified = false;
   /** Cgroups whose parent's watch saw them made or removed since the last walk: their watches start anew. */
   private renamed = new Set<string>();
-  /** The cgroup2 count on the previous pass. */
+  /** The kernel's count of cgroups on the previous pass (cgroup2: the root's nr_descendants + 1). */
   private lastCounted: number | undefined;
-  private passes = 0;
 
   constructor(
     readonly path: string,
@@ -116,7 +115,6 @@ export class CgroupTree {
 
   /** Once a pass: counts the pass and remembers whether the count agreed. */
   private async mayHaveChanged(counted: number | undefined): Promise<boolean> {
-    this.passes++;
     // An empty list is a hierarchy directory that was not there: nothing to stat, so look again.
     if (this.stale || this.listed.length === 0 || ++this.passesSinceWalk >= REWALK_EVERY) return true;
     if (this.watchedAll) {
@@ -233,8 +231,9 @@ export class CgroupTree {
       const next = new CgroupDir(dir.name, dir.path, dir.files, ctx, reader, dir.paths);
       const watch = dir.watch;
       if (watch !== undefined && watch.live) {
-        // Each cgroup on its own pass of REREAD_EVERY: held texts do not all come due together.
-        if ((this.passes + i) % REREAD_EVERY === 0) watch.texts.clear();
+        // Each cgroup on its own pass of REREAD_EVERY: held texts do not all come due together
+        // (the walk, which read them all, is pass 0).
+        if ((this.passesSinceWalk + i) % REREAD_EVERY === 0) watch.texts.clear();
         next.watch = watch;
       }
       visit(next);
