@@ -26,7 +26,8 @@ const BINARY_INCRS = Array.from({ length: 7 * 10 }, (_, i) => 2 ** (i % 10) * 10
  * NaN-aware gaps for uPlot: typed arrays cannot hold null, so a NaN run is where the line
  * breaks. Canvas skips NaN points, which would join the points either side of a run; the gap
  * clips that join away. Runs at either end join nothing and need no clip (most series start
- * with one: the first rate of a counter).
+ * with one: the first rate of a counter). Stacked (filled) layers split into runs themselves
+ * (stackedPaths).
  */
 function nanGaps(u: uPlot, seriesIdx: number, idx0: number, idx1: number): uPlot.Series.Gaps {
   const xs = u.data[0] as ArrayLike<number>;
@@ -36,9 +37,6 @@ function nanGaps(u: uPlot, seriesIdx: number, idx0: number, idx1: number): uPlot
   let last = idx1;
   while (first <= last && Number.isNaN(ys[first])) first++;
   while (last >= first && Number.isNaN(ys[last])) last--;
-  // A filled series closes its area along the axis from the first x to the last: clip its ends too.
-  const filled = u.series[seriesIdx]!.fill != null;
-  if (filled && first > idx0) gaps.push([u.bbox.left, Math.round(u.valToPos(xs[first] ?? xs[idx1]!, 'x', true))]);
   for (let i = first + 1; i < last; i++) {
     if (!Number.isNaN(ys[i])) continue;
     let j = i;
@@ -46,8 +44,72 @@ function nanGaps(u: uPlot, seriesIdx: number, idx0: number, idx1: number): uPlot
     gaps.push([Math.round(u.valToPos(xs[i - 1]!, 'x', true)), Math.round(u.valToPos(xs[j + 1]!, 'x', true))]);
     i = j;
   }
-  if (filled && last < idx1 && last >= first) gaps.push([Math.round(u.valToPos(xs[last]!, 'x', true)), u.bbox.left + u.bbox.width]);
   return gaps;
+}
+
+/**
+ * One layer of a stacked chart (its data are running sums): its line, and its band down to the
+ * layer below filled as a polygon. uPlot's own bands fill down to the axis and clip that to the
+ * lower line's path, and a clip to a path is the slowest thing a software canvas rasterizes: the
+ * CPU chart took 1.1–1.5 ms to rasterize with band clips and 0.35 ms without. Gaps split the
+ * line and the band into runs, so no clip is needed for them either. Where several points share
+ * a pixel column (long windows), the line goes to their lowest and highest and on from the
+ * last, and the band takes the last: as uPlot decimates its own lines.
+ */
+function stackedPaths(u: uPlot, seriesIdx: number, idx0: number, idx1: number): uPlot.Series.Paths {
+  const xs = u.data[0] as ArrayLike<number>;
+  const ys = u.data[seriesIdx] as ArrayLike<number>;
+  const below = seriesIdx > 1 ? (u.data[seriesIdx - 1] as ArrayLike<number>) : undefined;
+  const y = (v: number): number => Math.round(u.valToPos(v, 'y', true));
+  const stroke = new Path2D();
+  const fill = new Path2D();
+  /** The run's columns: x, then the last value's y and the lower edge's y in each. */
+  let columns: number[] = [];
+  let lo = 0;
+  let hi = 0;
+  const endColumn = (): void => {
+    const n = columns.length;
+    if (n === 0) return;
+    const [x, last] = [columns[n - 3]!, columns[n - 2]!];
+    if (n === 3) stroke.moveTo(x, last);
+    if (lo !== last || hi !== last) {
+      stroke.lineTo(x, lo);
+      stroke.lineTo(x, hi);
+    }
+    stroke.lineTo(x, last);
+  };
+  const endRun = (): void => {
+    endColumn();
+    if (columns.length === 0) return;
+    fill.moveTo(columns[0]!, columns[1]!);
+    for (let k = 3; k < columns.length; k += 3) fill.lineTo(columns[k]!, columns[k + 1]!);
+    for (let k = columns.length - 3; k >= 0; k -= 3) fill.lineTo(columns[k]!, columns[k + 2]!);
+    fill.closePath();
+    columns = [];
+  };
+  for (let i = idx0; i <= idx1; i++) {
+    const v = ys[i]!;
+    if (Number.isNaN(v)) {
+      endRun();
+      continue;
+    }
+    const x = Math.round(u.valToPos(xs[i]!, 'x', true));
+    const py = y(v);
+    const base = y(below ? below[i]! : 0);
+    const n = columns.length;
+    if (n > 0 && columns[n - 3] === x) {
+      columns[n - 2] = py;
+      columns[n - 1] = base;
+      lo = Math.min(lo, py);
+      hi = Math.max(hi, py);
+      continue;
+    }
+    endColumn();
+    columns.push(x, py, base);
+    lo = hi = py;
+  }
+  endRun();
+  return { stroke, fill, clip: null, band: null, flags: 0 };
 }
 
 /**
@@ -323,11 +385,10 @@ export class MetricChart extends LitElement {
             fill: spec.stacked ? `${color}55` : undefined,
             show: !this.hiddenLines.has(line.label),
             points: { show: false },
-            gaps: nanGaps,
+            ...(spec.stacked ? { paths: stackedPaths } : { gaps: nanGaps }),
           } satisfies uPlot.Series;
         }),
       ],
-      bands: spec.stacked ? spec.lines.slice(1).map((_, i) => ({ series: [i + 2, i + 1] as [number, number] })) : undefined,
       hooks: {
         setSelect: [
           (u) => {
