@@ -6,7 +6,10 @@ interface Column {
   key: string;
   label: string;
   title: string;
-  /** A grid track, fixed but for the name's: columns do not change width as rows scroll in and out. */
+  /**
+   * A grid track, fixed but for the name's: columns do not change width as rows scroll in and
+   * out. Wide enough for the longest value (`1023 KiB/s / 1023 KiB/s`), which is not clipped.
+   */
   width: string;
   numeric?: boolean;
 }
@@ -14,14 +17,14 @@ interface Column {
 const COLUMNS: readonly Column[] = [
   { key: 'name', label: 'Name', title: 'container name (engine, pod and namespace below), or cgroup path', width: 'minmax(0, 1fr)' },
   { key: 'host', label: 'Host', title: 'agent hostname', width: '150px' },
-  { key: 'cpu', label: 'CPU', title: 'cores in use, against the CFS quota or cpuset (sort by use)', width: '120px', numeric: true },
-  { key: 'cpulimit', label: 'of limit', title: 'CPU use as a share of the limit', width: '100px', numeric: true },
+  { key: 'cpu', label: 'CPU', title: 'cores in use, against the CFS quota or cpuset (sort by use)', width: '130px', numeric: true },
+  { key: 'cpulimit', label: 'of limit', title: 'CPU use as a share of the limit', width: '110px', numeric: true },
   { key: 'throttled', label: 'Throttled', title: 'share of CFS periods in which the cgroup was throttled', width: '80px', numeric: true },
   { key: 'workingset', label: 'Memory', title: 'working set (usage minus inactive file cache), against the memory limit', width: '160px', numeric: true },
-  { key: 'memlimit', label: 'of limit', title: 'working set as a share of the memory limit', width: '100px', numeric: true },
+  { key: 'memlimit', label: 'of limit', title: 'working set as a share of the memory limit', width: '110px', numeric: true },
   { key: 'oom', label: 'OOM', title: 'processes killed by the OOM killer', width: '50px', numeric: true },
-  { key: 'io', label: 'Disk', title: 'bytes read + written per second', width: '150px', numeric: true },
-  { key: 'network', label: 'Net', title: 'bytes received + sent per second in its network namespace', width: '150px', numeric: true },
+  { key: 'io', label: 'Disk', title: 'bytes read + written per second', width: '185px', numeric: true },
+  { key: 'network', label: 'Net', title: 'bytes received + sent per second in its network namespace', width: '185px', numeric: true },
   { key: 'pressure', label: 'PSI', title: 'largest of CPU, memory and I/O pressure (some, 10 s)', width: '60px', numeric: true },
   { key: 'tasks', label: 'Tasks', title: 'processes and threads', width: '60px', numeric: true },
 ];
@@ -95,10 +98,14 @@ export class ContainerTable extends LitElement {
        it, the clipped names (overflow: hidden, for the ellipsis) each became a compositor layer
        for "overlap", 45 layers instead of 10 with 1000 rows, layerized and updated every frame. */
     .scroller { overflow: auto; max-height: calc(100vh - 140px); background: var(--panel); contain: paint; }
-    .table { min-width: 1320px; font-size: 12px; }
+    .table { min-width: 1420px; font-size: 12px; }
     .tr { display: grid; grid-template-columns: ${unsafeCSS(TRACKS)}; }
     .th, .td { padding: 0 8px; border-bottom: 1px solid var(--grid); text-align: left; white-space: nowrap; line-height: 16px; box-sizing: border-box; min-width: 0; }
-    .td { height: ${ROW_HEIGHT}px; line-height: ${ROW_HEIGHT - 1}px; overflow: hidden; }
+    /* Cells do not clip: values fit their columns, and only names and hosts, which change with the
+       row's container and not with its values, are cut with an ellipsis. Text that changes inside a
+       clip changes the bounds of a paint chunk of its own, and then the browser re-layerizes the
+       page: with every cell clipped that was 1-2 ms of every frame. */
+    .td { height: ${ROW_HEIGHT}px; line-height: ${ROW_HEIGHT - 1}px; }
     /* Name above kind, centred in the row. */
     .td.named { display: flex; flex-direction: column; justify-content: center; line-height: 16px; }
     /* The whole head sticks, as one compositor layer rather than one per cell. */
@@ -117,8 +124,8 @@ export class ContainerTable extends LitElement {
     .name, .kind { overflow: hidden; text-overflow: ellipsis; display: block; max-width: 100%; }
     .name { font-weight: 600; }
     .badge { border: 1px solid var(--border); border-radius: 3px; padding: 0 4px; font-size: 10px; color: var(--muted); margin-right: 4px; }
-    .bar { display: inline-block; width: 48px; height: 6px; background: var(--bar); border-radius: 3px; margin-left: 6px; vertical-align: middle; overflow: hidden; }
-    .fill { display: block; height: 100%; background: var(--c0); }
+    .bar { display: inline-block; width: 48px; height: 6px; background: var(--bar); border-radius: 3px; margin-left: 6px; vertical-align: middle; }
+    .fill { display: block; height: 100%; background: var(--c0); border-radius: inherit; }
     .fill.warm { background: var(--warn); }
     .fill.hot { background: var(--bad); }
     .oom { color: var(--bad); font-weight: 600; }

@@ -193,10 +193,10 @@ export class MetricChart extends LitElement {
       .legend .off { opacity: 0.4; }
       .swatch { width: 10px; height: 3px; border-radius: 1px; display: inline-block; }
       .swatch.dashed { height: 0; border-top: 2px dashed; background: none !important; }
-      /* A value keeps its width as it changes (up to 9 characters: "12.3 MiB/s" is 10): otherwise
-         every sample shifts the legend entries after it, and repainting and re-layering the moved
-         entries of every redrawn chart cost about a millisecond a frame on the 20-host overview. */
-      .value { font-family: var(--mono); color: var(--muted); font-variant-numeric: tabular-nums; display: inline-block; min-width: 9ch; text-align: right; }
+      /* A value keeps its width as it changes (up to 10 characters: "12.3 MiB/s", "0.51 cores"):
+         otherwise every sample shifts the legend entries after it, and repainting and re-layering the
+         moved entries of every redrawn chart cost about a millisecond a frame on the 20-host overview. */
+      .value { font-family: var(--mono); color: var(--muted); font-variant-numeric: tabular-nums; display: inline-block; min-width: 10ch; text-align: right; }
       .u-select { background: var(--select); }
     `,
   ];
