@@ -54,10 +54,10 @@ export class HostList extends LitElement {
     .unreachable, .incompatible, .closed { background: var(--bad); }
     .auth { background: var(--auth); }
     .name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-    /* The lag keeps its width as it changes (up to "999 ms"): otherwise a re-render every half
-       second moves the chips after it, and the moved header makes the browser re-layerize the
-       whole page (1.6–2.8 ms a frame on the 20-host overview). */
-    .meta { color: var(--muted); font-family: var(--mono); white-space: nowrap; display: inline-block; min-width: 6ch; text-align: right; }
+    /* The lag keeps its width as it changes (up to "999 ms"), and starts where its box starts:
+       otherwise a re-render every half second moves text in the header, and the browser
+       re-layerizes the whole page (1.6–2.8 ms a frame on the 20-host overview). */
+    .meta { color: var(--muted); font-family: var(--mono); white-space: nowrap; display: inline-block; min-width: 6ch; }
     button { all: unset; cursor: pointer; padding: 0 5px; border-radius: 999px; color: var(--muted); }
     button:hover { color: var(--fg); background: var(--grid); }
     button:focus-visible { outline: 2px solid var(--focus); }
