@@ -42,6 +42,11 @@ export class CgroupDir {
     readonly paths = new Map<string, string>(),
   ) {}
 
+  /** Whether this object reads for `ctx` through `reader`, so another pass may use it again. */
+  serves(ctx: CollectContext, reader: CgroupFileReader): boolean {
+    return this.ctx === ctx && this.reader === reader;
+  }
+
   /** Whether the cgroup has this file and this pass wants it read. */
   offers(file: string): boolean {
     return this.files.has(file) && this.need(file);

@@ -58,7 +58,7 @@ function cgroupsCounted(stat: string | undefined): number | undefined {
  * so it is walked and read afresh every pass, as before.
  */
 export class CgroupTree {
-  private listed: readonly CgroupDir[] = [];
+  private listed: CgroupDir[] = [];
   /** Subdirectories of each listed cgroup as the walk found them, in the same order. */
   private subdirs: readonly number[] = [];
   /** No walk yet, or a read found a cgroup of the latest walk gone. */
@@ -228,8 +228,11 @@ export class CgroupTree {
     const listed = this.listed;
     for (let i = 0; i < listed.length; i++) {
       const dir = listed[i]!;
-      const next = new CgroupDir(dir.name, dir.path, dir.files, ctx, reader, dir.paths);
+      // The walk's CgroupDir serves every pass until the next walk (a new one per cgroup and
+      // pass was garbage the young generation collected every pass), unless the caller's context changed.
+      const next = dir.serves(ctx, reader) ? dir : (listed[i] = new CgroupDir(dir.name, dir.path, dir.files, ctx, reader, dir.paths));
       const watch = dir.watch;
+      next.watch = undefined;
       if (watch !== undefined && watch.live) {
         // Each cgroup on its own pass of REREAD_EVERY: held texts do not all come due together
         // (the walk, which read them all, is pass 0).

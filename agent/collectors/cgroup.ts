@@ -53,6 +53,11 @@ export function cgroupCollector(roots: Roots): Collector {
   // Container ids by cgroup name, kept for the cgroups seen in the latest pass.
   let containers = new Map<string, string>();
   const trees = new CgroupTrees();
+  // Both files read the same pass after pass; parsing them was a few percent of a small host's pass.
+  const subsystemsOf = sameAsLast(parseProcCgroups);
+  const mountsOf = sameAsLast((mountinfo: string, subsystems: readonly Subsystem[]) =>
+    cgroupMounts(parseMountInfo(mountinfo), new Set(subsystems.map((s) => s.name))));
+  const hierarchiesOf = sameAsLast(distinctHierarchies);
   const feeds = new CgroupFeeds(cgroupFamily);
   const reads = (file: string): boolean => feeds.reads(file);
   /** The cgroup as the readers see it: files whose metrics nobody wants read as absent. */
@@ -65,11 +70,8 @@ export function cgroupCollector(roots: Roots): Collector {
     family: cgroupFamily,
     async collect(out, ctx) {
       trees.beginPass();
-      const subsystems = parseProcCgroups(readOptional(`${roots.procfs}/cgroups`, ctx) ?? '');
-      const mounts = cgroupMounts(
-        parseMountInfo(readText(`${roots.procfs}/self/mountinfo`)),
-        new Set(subsystems.map((s) => s.name)),
-      );
+      const subsystems = subsystemsOf(readOptional(`${roots.procfs}/cgroups`, ctx) ?? '');
+      const mounts = mountsOf(readText(`${roots.procfs}/self/mountinfo`), subsystems);
       putSubsystems(out, subsystems);
       putMounts(out, mounts);
       feeds.begin(ctx.wants);
@@ -99,7 +101,7 @@ export function cgroupCollector(roots: Roots): Collector {
         pressure: pressurePlan(ctx.wants),
       };
 
-      const hierarchies = distinctHierarchies(mounts);
+      const hierarchies = hierarchiesOf(mounts);
       /**
        * cgroup → the v1 controllers whose hierarchy has it, which cgroup2 must not serve again:
        * one lookup per cgroup2 cgroup, not one per controller.
@@ -156,4 +158,20 @@ function putSubsystems(out: SampleWriter, subsystems: readonly Subsystem[]): voi
 function putMounts(out: SampleWriter, mounts: readonly CgroupMount[]): void {
   for (const m of mounts) out.put('cgroup.mounts.subsys', m.controllers.length > 0 ? m.controllers.join(',') : '?', m.mountPoint);
   out.put('cgroup.mounts.count', mounts.length);
+}
+
+/**
+ * `parse`, answering again what it answered last when called with the same arguments (texts
+ * compared by value, others by identity). What it returns is shared between calls: read only.
+ */
+function sameAsLast<A extends unknown[], T>(parse: (...args: A) => T): (...args: A) => T {
+  let lastArgs: A | undefined;
+  let last: T;
+  return (...args) => {
+    if (lastArgs === undefined || args.some((arg, i) => arg !== lastArgs![i])) {
+      last = parse(...args);
+      lastArgs = args;
+    }
+    return last;
+  };
 }

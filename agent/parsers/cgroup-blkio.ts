@@ -14,6 +14,8 @@ export type BlkioOps = Partial<Record<BlkioOp, bigint>>;
  */
 export function parseBlkioRwstat(text: string): Map<string, BlkioOps> {
   const devices = new Map<string, BlkioOps>();
+  // A cgroup that did no I/O (most of them) has only the total line.
+  if (text.startsWith('Total ') && text.indexOf('\n') >= text.length - 1) return devices;
   for (const line of text.split('\n')) {
     const [device, op, value] = line.split(' ');
     if (value === undefined && (device === '' || device === 'Total')) continue;
