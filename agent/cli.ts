@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { setFlagsFromString } from 'node:v8';
 import { isLoopback, readCredentials, type Credentials } from './api/auth.js';
 import type { CorsOrigins } from './api/http.js';
 import { log, setLogFormat, setLogLevel, type Level, type LogFormat } from './log.js';
@@ -100,65 +100,32 @@ export function parseCorsOrigins(text: string): CorsOrigins {
  *
  * - `--heap-growing-percent`: the old generation may grow this far past what the last full
  *   collection kept before the next one (V8's own factor goes up to 4×).
- * - The young generation grows only to YOUNG_GENERATION_BYTES (youngGenerationCap).
+ * - `--semi-space-growth-factor=1`: the young generation stays at its initial 2 MiB instead of
+ *   32 MiB. This costs CPU (more scavenges per pass); `node --max-semi-space-size=4` costs less
+ *   for about the same RSS, but only a start flag can set that.
  *
  * Neither is a limit: the heap still grows as far as a big host's history needs, so the agent
  * cannot run out of memory sooner than with the defaults; collections just come sooner
- * (docs/DEVELOPING.md, "Memory", has the figures). V8 reads these at every collection, so
- * setting them here works; heap sizes fixed at start (`--max-old-space-size`) would not.
+ * (docs/DEVELOPING.md, "Memory", has the figures). Both are read by V8 at every collection,
+ * so setting them here works; heap sizes fixed at start (`--max-old-space-size`) would not.
  */
 const GC_FLAGS: ReadonlyArray<[name: string, value: number]> = [
   ['heap-growing-percent', 20],
+  ['semi-space-growth-factor', 1],
 ];
 
 /**
- * How large the young generation may grow (V8's `new_space` size). Held at its initial 1 MiB,
- * a pass at 1 s (about 1 MB of garbage on a small host) met one or two scavenges, each copying
- * what the pass still held and promoting it: 130 scavenges and 2 full collections a minute,
- * 2.5 ms/s of pauses. At 4 MiB: about 30 scavenges a minute. V8's own limit is 32 MiB, which
- * costs 30 MiB of RSS on a big host.
- */
-const YOUNG_GENERATION_BYTES = 4 * 1024 * 1024;
-
-/** Young-generation settings on `node`'s command line, which the agent then leaves alone. */
-const YOUNG_GENERATION_FLAGS = ['--max-semi-space-size', '--min-semi-space-size', '--semi-space-growth-factor'];
-
-/** The node flags the agent was started with, as `--name[=value]` with dashes. */
-function nodeFlags(): string[] {
-  return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((flag) => flag.replace(/_/g, '-'));
-}
-
-/**
- * Applies GC_FLAGS, except where `node` was started with its own setting:
- * `node --heap-growing-percent=0 --max-semi-space-size=16 dist/agent/cli.js` restores V8's behaviour.
+ * Applies GC_FLAGS, except where `node` was started with its own young-generation or growth
+ * setting: `node --heap-growing-percent=0 --max-semi-space-size=16 dist/agent/cli.js`
+ * restores V8's behaviour.
  */
 function tuneGarbageCollector(): void {
-  const given = nodeFlags();
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((flag) => flag.replace(/_/g, '-'));
+  const chosen = (prefix: string): boolean => given.some((flag) => flag.startsWith(prefix));
   for (const [name, value] of GC_FLAGS) {
-    if (given.some((flag) => flag.startsWith(`--${name}`))) continue;
+    if (chosen(`--${name}`) || (name.startsWith('semi-space') && chosen('--max-semi-space-size'))) continue;
     setFlagsFromString(`--${name}=${value}`);
   }
-}
-
-/**
- * Lets the young generation grow to YOUNG_GENERATION_BYTES and no further. Its maximum is fixed
- * when node starts, but V8 reads the growth factor at every scavenge: the returned function,
- * called after every pass, turns growth on below the size and off at it (V8 also shrinks it
- * when little is allocated). Undefined when node's command line sets the young generation itself.
- */
-function youngGenerationCap(): (() => void) | undefined {
-  if (nodeFlags().some((flag) => YOUNG_GENERATION_FLAGS.some((name) => flag.startsWith(name)))) return undefined;
-  // Not while the agent's modules load, which alone would grow it past the size.
-  setFlagsFromString('--semi-space-growth-factor=1');
-  let growing = false;
-  return () => {
-    const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
-    if (young === undefined) return;
-    const grow = young.space_size < YOUNG_GENERATION_BYTES;
-    if (grow === growing) return;
-    setFlagsFromString(`--semi-space-growth-factor=${grow ? 2 : 1}`);
-    growing = grow;
-  };
 }
 
 /** How long a graceful shutdown may take before the agent exits anyway. */
@@ -256,7 +223,6 @@ async function main(argv: string[]): Promise<void> {
   if (collect !== 'demand' && collect !== 'all') throw new Error(`--collect "${collect}" is not demand or all`);
 
   tuneGarbageCollector();
-  const capYoungGeneration = youngGenerationCap();
   // Imported only now: loading the agent's modules allocates enough to grow the young
   // generation, which tuneGarbageCollector must come before.
   const { createAgent } = await import('./agent.js');
@@ -278,7 +244,6 @@ async function main(argv: string[]): Promise<void> {
       limits: { ...(maxContexts && { contexts: maxContexts }), ...(maxDerived && { derivedPerContext: maxDerived }) },
     },
   });
-  if (capYoungGeneration) agent.sampler.on('sample', capYoungGeneration);
   // Handled before listening: whoever sees the agent listening may already stop it.
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {
