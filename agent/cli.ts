@@ -115,14 +115,28 @@ const GC_FLAGS: ReadonlyArray<[name: string, value: number]> = [
 ];
 
 /**
- * Applies GC_FLAGS, except where `node` was started with its own young-generation or growth
- * setting: `node --heap-growing-percent=0 --max-semi-space-size=16 dist/agent/cli.js`
- * restores V8's behaviour.
+ * V8 optimises a function once it has run about 67 KB of bytecode (`--interrupt-budget`) a few
+ * times over: thresholds made for a page whose hot code runs thousands of times a second. The
+ * agent's code runs once a pass, so at one pass a second V8 was still compiling it with
+ * TurboFan five minutes after start (parseStat, parseDiskstats, the cgroup collector: 20–30 ms
+ * of compiler-thread CPU each, 1–3 ms/s on average from 2 to 5 minutes), and ran it
+ * unoptimised until then. An eighth of the budget gets the same compiles done in the first two
+ * minutes; they are not more numerous. docs/DEVELOPING.md ("V8 warms up") has the figures.
+ * Also read at run time, so setting it here works.
  */
-function tuneGarbageCollector(): void {
+const JIT_FLAGS: ReadonlyArray<[name: string, value: number]> = [
+  ['interrupt-budget', 8448],
+];
+
+/**
+ * Applies GC_FLAGS and JIT_FLAGS, except where `node` was started with its own setting of the
+ * same thing: `node --heap-growing-percent=0 --max-semi-space-size=16 --interrupt-budget=67584
+ * dist/agent/cli.js` restores V8's behaviour.
+ */
+function tuneV8(): void {
   const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((flag) => flag.replace(/_/g, '-'));
   const chosen = (prefix: string): boolean => given.some((flag) => flag.startsWith(prefix));
-  for (const [name, value] of GC_FLAGS) {
+  for (const [name, value] of [...GC_FLAGS, ...JIT_FLAGS]) {
     if (chosen(`--${name}`) || (name.startsWith('semi-space') && chosen('--max-semi-space-size'))) continue;
     setFlagsFromString(`--${name}=${value}`);
   }
@@ -222,9 +236,9 @@ async function main(argv: string[]): Promise<void> {
   const collect = values.collect;
   if (collect !== 'demand' && collect !== 'all') throw new Error(`--collect "${collect}" is not demand or all`);
 
-  tuneGarbageCollector();
+  tuneV8();
   // Imported only now: loading the agent's modules allocates enough to grow the young
-  // generation, which tuneGarbageCollector must come before.
+  // generation, which tuneV8 must come before.
   const { createAgent } = await import('./agent.js');
   const agent = await createAgent({
     procfs: values.procfs,
