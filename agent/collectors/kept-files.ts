@@ -9,7 +9,23 @@ import type { CollectContext } from './types.js';
  */
 export class FdBudget {
   held = 0;
-  constructor(readonly limit: number) {}
+  /** @param parent the budget this one is a share of: a descriptor counts against both. */
+  constructor(readonly limit: number, private readonly parent?: FdBudget) {}
+
+  /** Whether no more descriptors fit, in this budget or the one it is a share of. */
+  get full(): boolean {
+    return this.held >= this.limit || (this.parent?.full ?? false);
+  }
+
+  take(): void {
+    this.held++;
+    this.parent?.take();
+  }
+
+  give(): void {
+    this.held--;
+    this.parent?.give();
+  }
 }
 
 /**
@@ -84,7 +100,9 @@ export class KeptFiles {
   /**
    * Like readText (read.ts), from a kept descriptor when the budget allows. A kept descriptor
    * whose file was removed is let go and the path opened again, once: a cgroup removed and made
-   * again under the same name (a restarted systemd service) reads on without a gap.
+   * again under the same name (a restarted systemd service) reads on without a gap, and so does
+   * a pid reused by a new process (a kept /proc/<pid> file of the process that exited reads
+   * ESRCH, never the new one's).
    */
   read(path: string, seqFile: boolean): string {
     try {
@@ -93,7 +111,8 @@ export class KeptFiles {
         try {
           return this.readKept(path, kept, seqFile);
         } catch (error) {
-          if (errorCode(error) !== 'ENODEV') throw error;
+          const code = errorCode(error);
+          if (code !== 'ENODEV' && code !== 'ESRCH') throw error;
           this.vanished++;
         }
       }
@@ -131,16 +150,16 @@ export class KeptFiles {
   }
 
   private keep(path: string): { fd: number; pass: number } | undefined {
-    if (this.budget.held >= this.budget.limit) return undefined;
+    if (this.budget.full) return undefined;
     const file = { fd: openSync(path, 'r'), pass: this.pass };
     this.kept.set(path, file);
-    this.budget.held++;
+    this.budget.take();
     return file;
   }
 
   private forget(path: string, fd: number): void {
     this.kept.delete(path);
-    this.budget.held--;
+    this.budget.give();
     closeSync(fd);
   }
 }

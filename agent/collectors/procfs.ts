@@ -1,5 +1,5 @@
 import { statfsSync } from 'node:fs';
-import { KeptFiles } from './kept-files.js';
+import { KeptFiles, type FdBudget } from './kept-files.js';
 import { readOptional } from './read.js';
 import type { CollectContext } from './types.js';
 
@@ -40,8 +40,14 @@ export const PROC_SUPER_MAGIC = 0x9fa0;
 export class ProcFiles {
   private readonly kept: KeptFiles | undefined;
 
-  constructor(procfs: string) {
-    this.kept = isProcfs(procfs) ? new KeptFiles() : undefined;
+  /** @param budget the descriptors these files may keep (default: the process's whole budget). */
+  constructor(procfs: string, budget?: FdBudget) {
+    this.kept = isProcfs(procfs) ? new KeptFiles(budget) : undefined;
+  }
+
+  /** Whether reads go through kept descriptors: `procfs` is the kernel's. */
+  get kernel(): boolean {
+    return this.kept !== undefined;
   }
 
   /** Like readOptional (read.ts). */
@@ -64,7 +70,7 @@ export class ProcFiles {
   }
 }
 
-function isProcfs(path: string): boolean {
+export function isProcfs(path: string): boolean {
   try {
     return statfsSync(path).type === PROC_SUPER_MAGIC;
   } catch {

@@ -59,23 +59,36 @@ export interface ProcStatus {
   vmSizeKb?: number;
 }
 
-/** `/proc/<pid>/status`: `Key:\tvalue` lines. */
+/**
+ * `/proc/<pid>/status`: `Key:\tvalue` lines. Only five of its fifty-odd lines are wanted, so
+ * they are looked up rather than every line split (this runs for every process every pass).
+ */
 export function parseProcStatus(text: string): ProcStatus {
   const status: ProcStatus = { uid: NaN, nspid: [], threads: NaN };
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const key = line.slice(0, colon);
-    const value = line.slice(colon + 1).trim();
-    switch (key) {
-      case 'Uid': status.uid = Number(value.split(/\s+/)[0]); break;
-      case 'NSpid': status.nspid = value.split(/\s+/).map(Number); break;
-      case 'Threads': status.threads = Number(value); break;
-      case 'VmRSS': status.vmRssKb = parseInt(value, 10); break;
-      case 'VmSize': status.vmSizeKb = parseInt(value, 10); break;
-    }
-  }
+  const uid = statusField(text, 'Uid');
+  if (uid !== undefined) status.uid = Number(uid.split(/\s+/, 1)[0]);
+  const nspid = statusField(text, 'NSpid');
+  if (nspid !== undefined) status.nspid = nspid.split(/\s+/).map(Number);
+  const threads = statusField(text, 'Threads');
+  if (threads !== undefined) status.threads = Number(threads);
+  const rss = statusField(text, 'VmRSS');
+  if (rss !== undefined) status.vmRssKb = parseInt(rss, 10);
+  const size = statusField(text, 'VmSize');
+  if (size !== undefined) status.vmSizeKb = parseInt(size, 10);
   return status;
+}
+
+/** The trimmed value of the `key:` line of a status file, or undefined when it has none. */
+function statusField(text: string, key: string): string | undefined {
+  let at = 0;
+  if (!text.startsWith(`${key}:`)) {
+    const found = text.indexOf(`\n${key}:`);
+    if (found < 0) return undefined;
+    at = found + 1;
+  }
+  const start = at + key.length + 1;
+  const end = text.indexOf('\n', start);
+  return text.slice(start, end < 0 ? text.length : end).trim();
 }
 
 /**

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FdBudget, KEPT_FILES_MAX, KeptFiles, keptFileLimit } from '../../agent/collectors/kept-files.js';
@@ -101,4 +102,39 @@ test('a missing file: readOptional gives undefined and counts it vanished; other
   assert.equal(kept.vanished, 1);
   assert.equal(kept.size, 0);
   assert.throws(() => kept.read('/proc', true), { code: 'EISDIR' });
+});
+
+test('a share of a budget stops at its own limit and counts against the whole', () => {
+  const whole = new FdBudget(5);
+  const share = new FdBudget(2, whole);
+  const shared = new KeptFiles(share);
+  for (const f of ['uptime', 'loadavg', 'stat']) shared.read(`/proc/${f}`, true);
+  assert.equal(shared.size, 2, 'the share holds at most its own limit');
+  assert.equal(whole.held, 2, 'and what it holds counts against the whole');
+  const rest = new KeptFiles(whole);
+  for (const f of ['meminfo', 'vmstat', 'version', 'cpuinfo']) rest.read(`/proc/${f}`, true);
+  assert.equal(rest.size, 3, 'the whole budget is 5, 2 of them in the share');
+  shared.close();
+  assert.equal(whole.held, 3);
+  shared.read('/proc/uptime', true);
+  assert.equal(shared.size, 1, 'the share keeps again once the whole has room');
+  shared.close();
+  rest.close();
+  assert.equal(whole.held, 0);
+});
+
+test('a kept /proc/<pid> file of a process that exited reads as gone and lets its descriptor go', async () => {
+  const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+  const path = `/proc/${child.pid}/stat`;
+  const kept = new KeptFiles(new FdBudget(10));
+  assert.match(kept.read(path, true), /^\d+ \(sleep\) [RS] /);
+  assert.equal(fdsOn(path), 1);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited; // reaped: the pid is gone from /proc
+  const ctx = { wants: () => true, unreadable: () => assert.fail('not a permission problem') };
+  // The kept descriptor reads ESRCH; the path is opened again once (a reused pid would read on), and is gone.
+  assert.equal(kept.readOptional(path, ctx, true), undefined);
+  assert.equal(kept.size, 0);
+  assert.equal(fdsOn(path), 0);
 });
