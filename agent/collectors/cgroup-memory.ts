@@ -104,11 +104,12 @@ export function memoryStatPlan(wants: (metric: string) => boolean): MemoryStatPl
 }
 
 function putMemoryStat(dir: CgroupDir, sink: CgroupSink, stat: ReadonlyMap<string, bigint>): void {
-  for (const [metric, ...candidates] of sink.memoryStat.rows) {
-    for (const candidate of candidates) {
-      const value = statValue(stat, candidate);
+  // Indexes rather than `[metric, ...candidates]`: that is an array per row, per cgroup, per pass.
+  for (const row of sink.memoryStat.rows) {
+    for (let i = 1; i < row.length; i++) {
+      const value = statValue(stat, row[i]!);
       if (value === undefined) continue;
-      sink.out.put(metric, value, dir.name);
+      sink.out.put(row[0], value, dir.name);
       break;
     }
   }
