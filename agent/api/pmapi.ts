@@ -40,6 +40,9 @@ const CLIENT_CONTAINER = 'pmcd.client.container';
  * What one context sees at one sample: the host's sample, or the container's view of it, plus
  * the per-context metrics (whose instances are numbered by context id).
  */
+
+/** How often a new context reads the host's identity again (a renamed host shows within this). */
+const IDENTITY_REREAD_MS = 1000;
 export class ContextSample {
   constructor(
     readonly sample: Sample,
@@ -80,6 +83,8 @@ export class Pmapi {
   readonly table: MetricTable;
   readonly limits: PmapiLimits;
   private identity: HostIdentity;
+  /** When `identity` was read (performance.now()). */
+  private identityReadAt: number;
   private readonly contextMetrics: ReadonlyMap<string, ContextMetric>;
 
   constructor(private readonly options: PmapiOptions) {
@@ -87,6 +92,7 @@ export class Pmapi {
     this.limits = options.limits;
     this.contexts = new ContextTable(options.limits.contexts);
     this.identity = readHostIdentity(options.roots);
+    this.identityReadAt = performance.now();
     this.contextMetrics = new Map(options.contextMetrics.map((m) => [m.name, m]));
     for (const name of [CLIENT_CONTAINER, ...this.contextMetrics.keys()]) {
       if (!this.table.metric(name)) throw new Error(`context metric ${name} is not declared in the metric table; add its family`);
@@ -107,7 +113,14 @@ export class Pmapi {
 
   createContext(params: Params): PmapiContext {
     const polltimeout = parsePolltimeout(params.get('polltimeout'));
-    this.identity = readHostIdentity(this.options.roots);
+    // A request without a context gets one of its own, as from pmproxy (curl scripts poll that
+    // way): reading the hostname, domain name and machine id for each cost about 140 µs a
+    // request (bench/loop-blocks.ts). They change only when the host is renamed: once a second.
+    const now = performance.now();
+    if (now - this.identityReadAt >= IDENTITY_REREAD_MS) {
+      this.identity = readHostIdentity(this.options.roots);
+      this.identityReadAt = now;
+    }
     const spec = parseHostspec(params.get('hostspec') ?? params.get('hostname') ?? 'localhost', this.identity.hostname);
     const container = spec.container === undefined ? undefined : this.findContainer(spec.container);
     const context = this.contexts.create(polltimeout, spec, performance.now());
