@@ -4,26 +4,17 @@
  * and that a short window catches or misses. Bench cgroups, one console subscriber.
  *   node --import tsx bench/cpu-timeline.ts [cgroups] [warm-up s] [seconds] [agent args…]
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { BenchCgroups, sleep } from './lib.js';
+import { readFileSync } from 'node:fs';
+import { BenchCgroups, cpuSeconds, quantile, sleep } from './lib.js';
 import { consoleMetrics, servedNames, startAgentProcess, subscribe } from './agent.js';
 
 const [count = '10', warm = '60', seconds = '120', ...args] = process.argv.slice(2);
 
-/** CPU nanoseconds of the main thread and of every other thread of `pid`. */
+/** CPU seconds of the main thread and of every other thread of `pid`. */
 function threads(pid: number): { main: number; other: number } {
-  let main = 0;
-  let other = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      if (tid === String(pid)) main += ns;
-      else other += ns;
-    } catch {
-      // a thread that ended meanwhile
-    }
-  }
-  return { main, other };
+  const all = cpuSeconds(pid);
+  const main = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ', 1)[0]) / 1e9;
+  return { main, other: all - main };
 }
 
 const cgroups = await BenchCgroups.create(Number(count));
@@ -39,15 +30,15 @@ try {
   for (let i = 0; i < Number(seconds); i++) {
     await sleep(1000);
     const now = threads(pid);
-    const main = (now.main - before.main) / 1e6;
-    const other = (now.other - before.other) / 1e6;
+    const main = (now.main - before.main) * 1000;
+    const other = (now.other - before.other) * 1000;
     totals.push(main + other);
     console.log(`${(Number(warm) + (performance.now() - start) / 1000).toFixed(0).padStart(5)} ${main.toFixed(2).padStart(9)} ${other.toFixed(2).padStart(10)}`);
     before = now;
   }
-  const sorted = [...totals].sort((a, b) => a - b);
   const mean = totals.reduce((a, b) => a + b, 0) / totals.length;
-  console.log(`ms/s: mean ${mean.toFixed(2)}, median ${sorted[sorted.length >> 1]!.toFixed(2)}, p90 ${sorted[Math.floor(sorted.length * 0.9)]!.toFixed(2)}, max ${sorted.at(-1)!.toFixed(2)}`);
+  const at = (q: number): string => quantile(totals, q).toFixed(2);
+  console.log(`ms/s: mean ${mean.toFixed(2)}, median ${at(0.5)}, p90 ${at(0.9)}, max ${at(1)}`);
   sub.close();
 } finally {
   await agent.stop();

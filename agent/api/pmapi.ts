@@ -36,13 +36,13 @@ const AGENTS: Readonly<Record<string, string>> = { '2': 'pmcd', '3': 'proc', '4'
 /** The container-selecting metric of pmcd, answered from the context. */
 const CLIENT_CONTAINER = 'pmcd.client.container';
 
+/** How often a new context reads the host's identity again (a renamed host shows within this). */
+const IDENTITY_REREAD_MS = 1000;
+
 /**
  * What one context sees at one sample: the host's sample, or the container's view of it, plus
  * the per-context metrics (whose instances are numbered by context id).
  */
-
-/** How often a new context reads the host's identity again (a renamed host shows within this). */
-const IDENTITY_REREAD_MS = 1000;
 export class ContextSample {
   constructor(
     readonly sample: Sample,

@@ -51,6 +51,11 @@ export function processesCollector(roots: Roots): Collector {
       // Which line of a cgroup file is the process's own depends on the hierarchy.
       if (hierarchy !== knownHierarchy) known.clear();
       knownHierarchy = hierarchy;
+      const cgroupsOf = (text: string): Pick<Known, 'cgroups' | 'own'> => {
+        const cgroups = parseProcCgroup(text);
+        const own = hierarchy ? cgroups.find((line) => hierarchy.matches(line)) : undefined;
+        return { cgroups: cgroupsString(cgroups), own: own ? cgroupInstanceName(own.path) : undefined };
+      };
       pass++;
       const byCgroup = new Map(containers.filter((c) => c.cgroup).map((c) => [c.cgroup, c.id]));
       // A process belongs to the container whose cgroup is its own or an ancestor of it.
@@ -78,19 +83,14 @@ export function processesCollector(roots: Roots): Collector {
         const cgroup = files.read(`${dir}/cgroup`, ctx) ?? '';
         // The same texts as last pass (nearly always) give the same strings: no parsing again.
         let seen = known.get(stat.pid);
-        if (seen === undefined || seen.cmdline !== cmdline || seen.comm !== stat.comm) {
-          const psargs = parseCmdline(cmdline, stat.comm);
-          seen = { ...(seen ?? { cgroup: '', cgroups: '', own: undefined }), seen: pass, cmdline, comm: stat.comm, psargs, inst: procInstanceName(stat.pid, psargs) };
+        if (seen === undefined) {
+          seen = { seen: pass, cmdline, comm: stat.comm, ...names(stat.pid, stat.comm, cmdline), cgroup, ...cgroupsOf(cgroup) };
           known.set(stat.pid, seen);
+        } else {
+          if (seen.cmdline !== cmdline || seen.comm !== stat.comm) Object.assign(seen, { cmdline, comm: stat.comm }, names(stat.pid, stat.comm, cmdline));
+          if (seen.cgroup !== cgroup) Object.assign(seen, { cgroup }, cgroupsOf(cgroup));
+          seen.seen = pass;
         }
-        if (seen.cgroup !== cgroup || seen.cgroups === '') {
-          const cgroups = parseProcCgroup(cgroup);
-          const own = hierarchy ? cgroups.find((line) => hierarchy.matches(line)) : undefined;
-          seen.cgroup = cgroup;
-          seen.cgroups = cgroupsString(cgroups);
-          seen.own = own ? cgroupInstanceName(own.path) : undefined;
-        }
-        seen.seen = pass;
         const inst = seen.inst;
         count++;
 
@@ -128,6 +128,12 @@ export function processesCollector(roots: Roots): Collector {
       });
     },
   };
+}
+
+/** PCP's `psargs` and the instance name, from the cmdline text. */
+function names(pid: number, comm: string, cmdline: string): Pick<Known, 'psargs' | 'inst'> {
+  const psargs = parseCmdline(cmdline, comm);
+  return { psargs, inst: procInstanceName(pid, psargs) };
 }
 
 /**

@@ -70,7 +70,7 @@ export class ProcFiles {
   }
 }
 
-export function isProcfs(path: string): boolean {
+function isProcfs(path: string): boolean {
   try {
     return statfsSync(path).type === PROC_SUPER_MAGIC;
   } catch {
