@@ -62,12 +62,16 @@ interface PassReads {
    */
   files: Read[];
   dirs: Read[];
+  /** Paths whose metadata it looked up (statx/newfstatat): the fd count of a process is its fd directory's size. */
+  stats: Read[];
   /** Distinct files read in each complete pass: most should agree with each other. */
   filesPerPass: number[];
 }
 
 /** Syscalls that read a file's contents or list a directory; with -y strace prints the fd's path. */
 const READ_CALL = /^(read|pread64|readv|preadv|preadv2|getdents64)\(\d+<(\/(?:proc|sys)\/[^>]*)>.*\)\s+=\s+(-?\d+)/;
+/** Syscalls that look up a path's metadata, with the path as an absolute string argument. */
+const STAT_CALL = /^(statx|newfstatat)\((?:AT_FDCWD|-?\d+)(?:<[^>]*>)?, "(\/(?:proc|sys)\/[^"]*)".*\)\s+=\s+(-?\d+)/;
 
 /**
  * Attaches `strace -f -y` to the running agent until `passes` complete sampling passes are
@@ -80,7 +84,7 @@ const READ_CALL = /^(read|pread64|readv|preadv|preadv2|getdents64)\(\d+<(\/(?:pr
 async function traceReads(pid: number, console_: Subscriber, work: string, passes: number): Promise<PassReads> {
   const out = `${work}/strace.txt`;
   rmSync(out, { force: true }); // a previous run's trace must not count as this one's
-  const strace = spawn('strace', ['-f', '-y', '-ttt', '-s', '0', '-e', 'signal=none', '-e', 'trace=read,pread64,readv,preadv,preadv2,getdents64',
+  const strace = spawn('strace', ['-f', '-y', '-ttt', '-s', '0', '-e', 'signal=none', '-e', 'trace=read,pread64,readv,preadv,preadv2,getdents64,statx,newfstatat',
     '-p', String(pid), '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise((resolve) => strace.once('exit', resolve));
   let stderr = '';
@@ -99,7 +103,7 @@ async function traceReads(pid: number, console_: Subscriber, work: string, passe
   if (bounds.length < 2) {
     throw new Error(`strace traced no complete sampling pass of agent ${pid} in 300 s (samples received after attaching: ${bounds.length}); strace said:\n${stderr.slice(-2000)}`);
   }
-  const perPass = bounds.slice(1).map(() => ({ files: new Set<string>(), dirs: new Set<string>() }));
+  const perPass = bounds.slice(1).map(() => ({ files: new Set<string>(), dirs: new Set<string>(), stats: new Set<string>() }));
   const unfinished = new Map<string, { time: number; call: string }>();
   for (const line of readFileSync(out, 'utf8').split('\n')) {
     const m = /^(\d+)\s+([\d.]+) (.*)$/.exec(line); // strace pads the pid
@@ -117,11 +121,12 @@ async function traceReads(pid: number, console_: Subscriber, work: string, passe
       if (!start) continue;
       [time, call] = [start.time, start.call + resumed[1]];
     }
-    const read = READ_CALL.exec(call);
+    const read = READ_CALL.exec(call) ?? STAT_CALL.exec(call);
     if (!read || Number(read[3]) < 0) continue;
     const pass = bounds.filter((t) => t <= time).length - 1; // bounds are few and sorted
     if (pass < 0 || pass >= perPass.length) continue;
-    (read[1] === 'getdents64' ? perPass[pass]!.dirs : perPass[pass]!.files).add(read[2]!);
+    const kind = read[1] === 'getdents64' ? 'dirs' : read[1] === 'statx' || read[1] === 'newfstatat' ? 'stats' : 'files';
+    perPass[pass]![kind].add(read[2]!);
   }
   // Each path at the rate the traced passes read it. Not only what most passes read: the agent
   // reads some files every few passes (TCP states every 5 s, limits every 10th pass), and those
@@ -139,6 +144,7 @@ async function traceReads(pid: number, console_: Subscriber, work: string, passe
     passes: perPass.length,
     files: rated(perPass.map((p) => p.files)),
     dirs: rated(perPass.map((p) => p.dirs)),
+    stats: rated(perPass.map((p) => p.stats)),
     filesPerPass: perPass.map((p) => p.files.size),
   };
 }
@@ -299,7 +305,7 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
   const windows = options.quick ? { small: 24, large: 8 } : { small: 30, large: 15 };
   const windowFor = (scale: number): number => (scale <= SMALL_SCALE ? windows.small : windows.large);
   const tracedPasses = options.quick ? 5 : 10;
-  const scales = [10, 100, 1000];
+  const scales = benchScales();
   const work = mkdtempSync(`${tmpdir()}/vigil-bench-${process.pid}-`);
   const removeWork = (): void => rmSync(work, { recursive: true, force: true });
   const forgetWork = undoOnInterrupt(`${work} (floor, its list, strace output)`, removeWork);
@@ -339,7 +345,7 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
         const resume = pauseOthers(running, r);
         try {
           const reads = await floorList(agent, r.console, mode.args, r.shown, work, tracedPasses);
-          writeFileSync(`${work}/list.txt`, [...reads.dirs.map((r) => `D ${r.period} ${r.path}`), ...reads.files.map((r) => `F ${r.period} ${r.path}`)].join('\n') + '\n');
+          writeFileSync(`${work}/list.txt`, [...reads.dirs.map((r) => `D ${r.period} ${r.path}`), ...reads.stats.map((r) => `S ${r.period} ${r.path}`), ...reads.files.map((r) => `F ${r.period} ${r.path}`)].join('\n') + '\n');
           floor = spawn(floorBin, [`${work}/list.txt`], { stdio: 'ignore' });
           // Leaf names under what the console subscribes to, as the agent delivers them, that PCP also has.
           const both = r.served.filter((name) => pcpKnown.has(name));
@@ -365,6 +371,7 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
             filesEveryPass: reads.files.filter((r) => r.period === 1).length,
             filesPerPassRange: `${Math.min(...reads.filesPerPass)}–${Math.max(...reads.filesPerPass)}`,
             dirsPerPass: readsPerPass(reads.dirs),
+            statsPerPass: readsPerPass(reads.stats),
             agentAgeS: round(agentAgeS, 0),
             agentWarmupMsPerSample: round(r.warmupMsPerSample, 1),
             agentMsPerSample: round((ar.cpu / ar.wall) * 1000, 1),
@@ -416,17 +423,29 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
   for (const w of warnings) console.log(`  WARNING ${w}`);
   const markdown = [
     `At each scale a fresh agent per mode (\`node dist/agent/cli.js --interval 1s\`, with one WebSocket subscriber holding the console's main subscription) ran beside the C floor and the PCP stack **at the same time for ${windows.small} s** (${windows.large} s at more than ${SMALL_SCALE} cgroups, where the agent's CPU is tens of ms per second); where the agent has \`--collect\` there are two agents, as deployed (it collects what its subscribers ask for) and with \`--collect all\`, each beside its own floor, both warming up together and each measured alone (the other stopped with SIGSTOP meanwhile). CPU is the processes' threads' time on a CPU from /proc/<pid>/task/*/schedstat (nanoseconds; /proc/<pid>/stat counts 10 ms ticks, too coarse for the floor's 1–2 ms/s at 10 cgroups) over that window, per second (= per sample at 1 s). The window starts ${STEADY_AFTER_S} s after the console subscribed ("agent age"): an agent runs for days, and at one pass a second V8 takes minutes to optimise the agent's hot code, on compiler threads whose CPU counts (measured here: at 60 s an agent still cost 10–40 % more than from 4 minutes on). That warm-up is shown apart: "first ${WARMUP_WINDOW_S} s" is the agent's CPU per second over the ${WARMUP_WINDOW_S} s after the console subscribed (both agents running, no strace attached); it is not what the budgets compare.`,
-    `The floor's file list comes from \`strace -f -y -p <agent>\` over read, pread64, readv and getdents64 for ${tracedPasses} complete sampling passes, cut into passes at the sample times the console subscriber received (a pass runs from its sample's \`t\` to the next one's): every file under /proc and /sys read, and every directory listed, each at the rate the traced passes read it (a path read in k of n passes is read every round(n/k) passes: the agent reads TCP states every 5 s and limit files every 10th pass, and the floor pays for those reads too). "files/pass" is the reads the floor makes per pass on average, "every pass" the files it reads each pass; "range" is the distinct files each traced pass read. When fewer than half of the passes read within 5 % of the median pass's count, or a collector overran its deadline during the trace (strace slows the agent; a slow collector then runs on into the next pass), the list is taken again from a second agent with the same arguments at \`--interval 10s\` ("traced at"; that agent reads the TCP state tables every pass, so the floor then reads them every second, 5 times as often as the measured agent: about 1.6 ms/s more floor here). \`bench/floor.c\` opens, reads to EOF and closes each file (directories: opendir/readdir/closedir) once per period of seconds, spread over the seconds, as a naive reader does.`,
+    `The floor's file list comes from \`strace -f -y -p <agent>\` over read, pread64, readv, getdents64, statx and newfstatat for ${tracedPasses} complete sampling passes, cut into passes at the sample times the console subscriber received (a pass runs from its sample's \`t\` to the next one's): every file under /proc and /sys read, every directory listed and every path whose metadata it looked up (the agent counts a process's descriptors from the size of its fd directory), each at the rate the traced passes read it (a path read in k of n passes is read every round(n/k) passes: the agent reads TCP states every 5 s and limit files every 10th pass, and the floor pays for those reads too). "files/pass" is the reads the floor makes per pass on average, "every pass" the files it reads each pass; "range" is the distinct files each traced pass read. When fewer than half of the passes read within 5 % of the median pass's count, or a collector overran its deadline during the trace (strace slows the agent; a slow collector then runs on into the next pass), the list is taken again from a second agent with the same arguments at \`--interval 10s\` ("traced at"; that agent reads the TCP state tables every pass, so the floor then reads them every second, 5 times as often as the measured agent: about 1.6 ms/s more floor here). \`bench/floor.c\` opens, reads to EOF and closes each file (directories: opendir/readdir/closedir; looked-up paths: stat) once per period of seconds, spread over the seconds, as a naive reader does.`,
     'The PCP side is pmcd + every PMDA it runs + pmproxy (pids from /run/pcp/*.pid and pmcd\'s children), with one client fetching from pmproxy once per second on one context, in chunks of 60 names per request. Beside the agent as deployed it fetches the metrics one console shows (the leaf names under the console\'s main subscription that PCP also serves): that is the budget\'s comparison. Beside `--collect all` it fetches every name both serve: an extra figure, not a budget. "PCP values" counts the instance values one round of those fetches returned, and "agent values" what the agent returns for the same names: on hosts where PCP cannot read some cgroup files its side does less work than the names suggest. "µs/value" divides each side\'s CPU per sample by the values it returned for those names: the like-for-like figure when the counts differ.',
     ...warnings.map((w) => `\n**Warning:** ${w}`),
     '',
     table(
-      ['cgroups', 'agent', 'traced at', 'files/pass', 'every pass', 'range', 'dirs/pass', `agent ms CPU/s, first ${WARMUP_WINDOW_S} s`, 'agent age s', 'agent ms CPU/sample', 'agent µs/cgroup', 'agent % core', 'floor ms/sample', 'agent ÷ floor', 'PCP fetches', 'PCP metrics', 'PCP values', 'agent values', 'PCP ms/s', 'PCP fetch errors', 'agent ÷ PCP', 'agent µs/value', 'PCP µs/value', 'agent RSS MiB'],
-      rows.map((r) => [r.cgroups!, r.agent!, r.tracedAtInterval!, r.filesPerPass!, r.filesEveryPass!, r.filesPerPassRange!, r.dirsPerPass!, r.agentWarmupMsPerSample!, r.agentAgeS!, r.agentMsPerSample!, r.agentUsPerCgroup!, r.agentCorePct!, r.floorMsPerSample!, r.agentOverFloor!,
+      ['cgroups', 'agent', 'traced at', 'files/pass', 'every pass', 'range', 'dirs/pass', 'stats/pass', `agent ms CPU/s, first ${WARMUP_WINDOW_S} s`, 'agent age s', 'agent ms CPU/sample', 'agent µs/cgroup', 'agent % core', 'floor ms/sample', 'agent ÷ floor', 'PCP fetches', 'PCP metrics', 'PCP values', 'agent values', 'PCP ms/s', 'PCP fetch errors', 'agent ÷ PCP', 'agent µs/value', 'PCP µs/value', 'agent RSS MiB'],
+      rows.map((r) => [r.cgroups!, r.agent!, r.tracedAtInterval!, r.filesPerPass!, r.filesEveryPass!, r.filesPerPassRange!, r.dirsPerPass!, r.statsPerPass!, r.agentWarmupMsPerSample!, r.agentAgeS!, r.agentMsPerSample!, r.agentUsPerCgroup!, r.agentCorePct!, r.floorMsPerSample!, r.agentOverFloor!,
         r.pcpFetches === 'all' ? 'every shared name (extra, not a budget)' : 'what one console shows', r.pcpMetrics!, r.pcpValuesPerFetch!, r.agentValuesSameNames!, r.pcpMsPerSample!, r.pcpFetchErrors!, r.agentOverPcp!, r.agentUsPerValue!, r.pcpUsPerValue!, r.agentRssMiB!]),
     ),
   ].join('\n');
   return { figures: { windowSeconds: windows, warmupWindowSeconds: WARMUP_WINDOW_S, steadyAfterSeconds: STEADY_AFTER_S, tracedPasses, scales: rows, warnings }, markdown, verdicts };
+}
+
+/**
+ * The scales to measure: 10, 100 and 1000 cgroups, or those in `VIGIL_BENCH_SCALES` (comma
+ * separated; for working on one scale, a run then does not stand for the budgets).
+ */
+function benchScales(): number[] {
+  const chosen = process.env.VIGIL_BENCH_SCALES;
+  if (!chosen) return [10, 100, 1000];
+  const scales = chosen.split(',').map(Number);
+  if (scales.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`VIGIL_BENCH_SCALES=${chosen}: give cgroup counts separated by commas, such as 10,100`);
+  return scales;
 }
 
 /** Sanity check of the strace lists: with more cgroups an agent must read more files. */

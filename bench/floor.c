@@ -2,8 +2,9 @@
  * The physical floor of sampling passes: opens, reads to EOF and closes exactly the files (and
  * lists exactly the directories) the agent read, each as often as the agent did, and nothing
  * else. Files are reopened every time, as a naive reader does.
- * usage: floor LIST, where each line of LIST is "F <period> <path>" (a file) or
- * "D <period> <path>" (a directory), read once every <period> seconds; entries with the same
+ * usage: floor LIST, where each line of LIST is "F <period> <path>" (a file), "D <period> <path>"
+ * (a directory) or "S <period> <path>" (a path whose metadata is looked up), read once every
+ * <period> seconds; entries with the same
  * period take turns, so that each second reads about as much.
  */
 #include <dirent.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,7 +39,10 @@ int main(int argc, char **argv) {
   for (unsigned long tick = 0;; tick++) {
     for (size_t i = 0; i < n; i++) {
       if (tick % entries[i].period != entries[i].phase) continue;
-      if (entries[i].kind == 'D') {
+      if (entries[i].kind == 'S') {
+        struct stat st;
+        stat(entries[i].path, &st);
+      } else if (entries[i].kind == 'D') {
         DIR *d = opendir(entries[i].path);
         if (d) { while (readdir(d)) {} closedir(d); }
       } else {
