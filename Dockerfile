@@ -36,7 +36,8 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 USER root
 EXPOSE 44322
-# The CLI sets the garbage collector for an agent itself (agent/cli.ts GC_FLAGS, docs/DEVELOPING.md
-# "Memory"); node flags put here would override them.
-ENTRYPOINT ["node", "/opt/vigil/dist/agent/cli.js"]
+# --max-semi-space-size: the young generation's size, which only a start flag can set
+# (agent/v8-settings.ts START_FLAGS); the CLI sets the rest of the garbage collector itself, and
+# other node flags put here would override that (docs/DEVELOPING.md, "Memory").
+ENTRYPOINT ["node", "--max-semi-space-size=4", "/opt/vigil/dist/agent/cli.js"]
 CMD ["--procfs", "/host/proc", "--sysfs", "/host/sys"]

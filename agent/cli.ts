@@ -1,10 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
 import { isLoopback, readCredentials, type Credentials } from './api/auth.js';
 import type { CorsOrigins } from './api/http.js';
 import { log, setLogFormat, setLogLevel, type Level, type LogFormat } from './log.js';
+import { tuneV8 } from './v8-settings.js';
 
 const HELP = `vigil — per-host container performance agent speaking the PCP web API
 
@@ -90,56 +90,6 @@ export function parseCorsOrigins(text: string): CorsOrigins {
     if (parsed !== origin) throw new Error(`--cors-origin "${origin}" is not an origin; write scheme://host[:port] with no path or trailing slash, e.g. https://grafana.example.com`);
   }
   return origins;
-}
-
-/**
- * V8 sizes its heap for a browser tab; an agent should stay close to its live heap. Every pass
- * builds a sample of tens of thousands of values that lives one interval, long enough to be
- * promoted to the old generation, and with V8's own settings that garbage piled up to two or
- * three times the live heap, beside a young generation grown to 32 MiB:
- *
- * - `--heap-growing-percent`: the old generation may grow this far past what the last full
- *   collection kept before the next one (V8's own factor goes up to 4×).
- * - `--semi-space-growth-factor=1`: the young generation stays at its initial 2 MiB instead of
- *   32 MiB. This costs CPU (more scavenges per pass); `node --max-semi-space-size=4` costs less
- *   for about the same RSS, but only a start flag can set that.
- *
- * Neither is a limit: the heap still grows as far as a big host's history needs, so the agent
- * cannot run out of memory sooner than with the defaults; collections just come sooner
- * (docs/DEVELOPING.md, "Memory", has the figures). Both are read by V8 at every collection,
- * so setting them here works; heap sizes fixed at start (`--max-old-space-size`) would not.
- */
-const GC_FLAGS: ReadonlyArray<[name: string, value: number]> = [
-  ['heap-growing-percent', 20],
-  ['semi-space-growth-factor', 1],
-];
-
-/**
- * V8 optimises a function once it has run about 67 KB of bytecode (`--interrupt-budget`) a few
- * times over: thresholds made for a page whose hot code runs thousands of times a second. The
- * agent's code runs once a pass, so at one pass a second V8 was still compiling it with
- * TurboFan five minutes after start (parseStat, parseDiskstats, the cgroup collector: 20–30 ms
- * of compiler-thread CPU each, 1–3 ms/s on average from 2 to 5 minutes), and ran it
- * unoptimised until then. An eighth of the budget gets the same compiles done in the first two
- * minutes; they are not more numerous. docs/DEVELOPING.md ("V8 warms up") has the figures.
- * Also read at run time, so setting it here works.
- */
-const JIT_FLAGS: ReadonlyArray<[name: string, value: number]> = [
-  ['interrupt-budget', 8448],
-];
-
-/**
- * Applies GC_FLAGS and JIT_FLAGS, except where `node` was started with its own setting of the
- * same thing: `node --heap-growing-percent=0 --max-semi-space-size=16 --interrupt-budget=67584
- * dist/agent/cli.js` restores V8's behaviour.
- */
-function tuneV8(): void {
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((flag) => flag.replace(/_/g, '-'));
-  const chosen = (prefix: string): boolean => given.some((flag) => flag.startsWith(prefix));
-  for (const [name, value] of [...GC_FLAGS, ...JIT_FLAGS]) {
-    if (chosen(`--${name}`) || (name.startsWith('semi-space') && chosen('--max-semi-space-size'))) continue;
-    setFlagsFromString(`--${name}=${value}`);
-  }
 }
 
 /** How long a graceful shutdown may take before the agent exits anyway. */

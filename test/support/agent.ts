@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createAgent, type Agent } from '../../agent/agent.js';
+import { START_FLAGS } from '../../agent/v8-settings.js';
 import type { MetricTable } from '../../agent/metrics/table.js';
 import { parseJson, type Json } from './json.js';
 
@@ -133,7 +134,8 @@ export interface AgentProcess {
 
 export async function startAgentProcess(args: readonly string[] = []): Promise<AgentProcess> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
-  const child = spawn(process.execPath, [CLI, '--port', '0', '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Node started as every start path starts it (npm start, the Dockerfile, the systemd unit).
+  const child = spawn(process.execPath, [...START_FLAGS, CLI, '--port', '0', '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
