@@ -21,6 +21,7 @@ import { createAgent } from '../agent/agent.js';
 import type { MetricTable } from '../agent/metrics/table.js';
 import { History } from '../agent/store/history.js';
 import type { Sample } from '../agent/store/sample.js';
+import { START_FLAGS } from '../agent/v8-settings.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const INTERVAL_MS = 100;
@@ -73,7 +74,7 @@ async function historyBench(): Promise<void> {
 
 /** The agent as a child process; resolves once it logs its address. */
 async function startAgent(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'agent/cli.ts', '--port', '0', '--interval', `${INTERVAL_MS}ms`], {
+  const child = spawn(process.execPath, [...START_FLAGS, '--import', 'tsx', 'agent/cli.ts', '--port', '0', '--interval', `${INTERVAL_MS}ms`], {
     cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

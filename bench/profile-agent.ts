@@ -7,11 +7,12 @@ import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { BenchCgroups, cpuMeter, sleep } from './lib.js';
 import { consoleMetrics, servedNames, subscribe } from './agent.js';
+import { START_FLAGS } from '../agent/v8-settings.js';
 
 const [count = '100', seconds = '15', ...agentArgs] = process.argv.slice(2);
 const dir = mkdtempSync('/tmp/vigil-prof-');
 const cgroups = await BenchCgroups.create(Number(count));
-const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'dist/agent/cli.js', '--port', '0', '--host', '127.0.0.1', ...agentArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+const child = spawn(process.execPath, [...START_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`, 'dist/agent/cli.js', '--port', '0', '--host', '127.0.0.1', ...agentArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
 let log = '';
 const url = await new Promise<string>((resolve) => child.stderr!.setEncoding('utf8').on('data', (c: string) => {
   log += c;
