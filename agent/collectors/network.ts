@@ -293,6 +293,8 @@ export interface NetworkOptions {
   prefix?: string;
   /** Reads dev, snmp and netstat through kept descriptors: the host's, whose directory stays. */
   files?: ProcFiles;
+  /** Reads the link state files under classNetDir through kept descriptors (five per interface). */
+  linkFiles?: ProcFiles;
 }
 
 /**
@@ -302,7 +304,7 @@ export interface NetworkOptions {
  *   `<procfs>/<pid>/net` for a container's (any pid inside its network namespace).
  */
 export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectContext, options: NetworkOptions = {}): void {
-  const { classNetDir, prefix = '', files } = options;
+  const { classNetDir, prefix = '', files, linkFiles } = options;
   const parsed = <T>(path: string, parse: (text: string) => T): T | undefined =>
     files ? files.parsed(path, parse, ctx) : readParsed(path, parse, ctx);
   let plan = plans.get(prefix);
@@ -317,7 +319,7 @@ export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectCo
     const linkState = classNetDir !== undefined && plan.linkState.some((name) => ctx.wants(name));
     for (const device of devices) {
       for (const { metric, value } of counters) out.put(metric, value(device), device.name);
-      if (linkState) putLinkState(out, device.name, `${classNetDir}/${device.name}`, ctx);
+      if (linkState) putLinkState(out, device.name, `${classNetDir}/${device.name}`, ctx, linkFiles);
     }
     const totals = wanted(plan.totals);
     const physical = totals.length > 0 ? devices.filter((d) => !VIRTUAL.test(d.name)) : [];
@@ -351,18 +353,20 @@ export function collectNetwork(netDir: string, out: SampleWriter, ctx: CollectCo
 
 export function networkCollector(roots: Roots): Collector {
   const files = new ProcFiles(roots.procfs);
+  const linkFiles = new ProcFiles(roots.sysfs);
   return {
     name: 'network',
     family: networkFamily,
     collect(out, ctx) {
       files.sweep();
-      collectNetwork(`${roots.procfs}/net`, out, ctx, { classNetDir: `${roots.sysfs}/class/net`, files });
+      linkFiles.sweep();
+      collectNetwork(`${roots.procfs}/net`, out, ctx, { classNetDir: `${roots.sysfs}/class/net`, files, linkFiles });
     },
   };
 }
 
-function putLinkState(out: SampleWriter, name: string, dir: string, ctx: CollectContext): void {
-  const read = (file: string): string | undefined => readOptional(`${dir}/${file}`, ctx);
+function putLinkState(out: SampleWriter, name: string, dir: string, ctx: CollectContext, files?: ProcFiles): void {
+  const read = (file: string): string | undefined => (files ? files.read(`${dir}/${file}`, ctx) : readOptional(`${dir}/${file}`, ctx));
   const link = parseLinkState({
     flags: read('flags'), operstate: read('operstate'), mtu: read('mtu'), speed: read('speed'), duplex: read('duplex'),
   });

@@ -28,11 +28,13 @@ export function readParsed<T>(
 
 /** statfs magic of procfs. */
 export const PROC_SUPER_MAGIC = 0x9fa0;
+/** statfs magic of sysfs. */
+const SYSFS_MAGIC = 0x62656572;
 
 /**
- * A collector's host files under procfs, read every pass through descriptors kept open
- * between passes (kept-files.ts) when `procfs` is the kernel's: its files are seq_files and
- * sysctls, which a read at offset 0 prints afresh, and for a small one the open and close
+ * A collector's host files under procfs (or sysfs), read every pass through descriptors kept
+ * open between passes (kept-files.ts) when the tree is the kernel's: its files are seq_files,
+ * sysctls and sysfs attributes, which a read at offset 0 prints afresh, and for a small one the open and close
  * cost as much as the read (the 13 files of the console's host metrics: 230 µs a pass opened
  * each time, 110 µs kept). A fixture tree's files are regular files, which a test may replace,
  * so there every read opens the file, as before.
@@ -40,12 +42,15 @@ export const PROC_SUPER_MAGIC = 0x9fa0;
 export class ProcFiles {
   private readonly kept: KeptFiles | undefined;
 
-  /** @param budget the descriptors these files may keep (default: the process's whole budget). */
-  constructor(procfs: string, budget?: FdBudget) {
-    this.kept = isProcfs(procfs) ? new KeptFiles(budget) : undefined;
+  /**
+   * @param root the procfs or sysfs the files are under.
+   * @param budget the descriptors these files may keep (default: the process's whole budget).
+   */
+  constructor(root: string, budget?: FdBudget) {
+    this.kept = isKernelTree(root) ? new KeptFiles(budget) : undefined;
   }
 
-  /** Whether reads go through kept descriptors: `procfs` is the kernel's. */
+  /** Whether reads go through kept descriptors: the tree is the kernel's procfs or sysfs. */
   get kernel(): boolean {
     return this.kept !== undefined;
   }
@@ -70,9 +75,10 @@ export class ProcFiles {
   }
 }
 
-function isProcfs(path: string): boolean {
+function isKernelTree(path: string): boolean {
   try {
-    return statfsSync(path).type === PROC_SUPER_MAGIC;
+    const type = statfsSync(path).type;
+    return type === PROC_SUPER_MAGIC || type === SYSFS_MAGIC;
   } catch {
     return false;
   }

@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -215,6 +215,35 @@ test('on the real /proc, host files are read through descriptors kept between pa
   await collectOnce([meminfo!], memTable, () => false);
   await collectOnce([meminfo!], memTable, () => false);
   assert.equal(held('/proc/meminfo'), memBefore, 'a file the passes no longer read is closed');
+});
+
+test('on the real /sys, link state is read through kept descriptors, one per file, and agrees with the files', async () => {
+  const held = (path: string): number => readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
+  // /sys/class/net/lo is a link to the device's directory: a descriptor reads as the real path.
+  const mtu = realpathSync('/sys/class/net/lo/mtu');
+  const before = held(mtu);
+  const [network] = createCollectors(liveRoots, ['network']);
+  const table = new MetricTable([network!.family]);
+  for (let pass = 0; pass < 3; pass++) {
+    const { values } = await collectOnce([network!], table);
+    assert.equal(values.get('network.interface.mtu\tlo'), Number(readFileSync(mtu, 'utf8')));
+    assert.equal(values.get('network.interface.up\tlo'), 1);
+    assert.equal(held(mtu), before + 1, `pass ${pass}: one kept descriptor on ${mtu}`);
+  }
+  // Loopback has no speed (EINVAL): no value, and no descriptor left on it.
+  const { values } = await collectOnce([network!], table);
+  assert.equal(values.get('network.interface.speed\tlo'), undefined);
+  assert.equal(held(realpathSync('/sys/class/net/lo/speed')), 0);
+  // A pass that no longer wants link state lets its descriptors go.
+  await collectOnce([network!], table, (metric) => !/^network\.interface\.(mtu|up|running|speed|duplex|baudrate)$/.test(metric));
+  await collectOnce([network!], table, (metric) => !/^network\.interface\.(mtu|up|running|speed|duplex|baudrate)$/.test(metric));
+  assert.equal(held(mtu), before);
 });
 
 test('missing kernel files leave their metrics absent and throw nothing', async () => {
