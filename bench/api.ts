@@ -39,7 +39,14 @@ async function wrk(url: string, connections: number, seconds: number): Promise<W
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  const code = await new Promise((resolve) => child.once('exit', resolve));
+  // A missing wrk is an 'error' event, not an exit: without a listener it would end the whole bench.
+  const code = await new Promise<number | null | Error>((resolve) => {
+    child.once('error', resolve);
+    child.once('exit', resolve);
+  });
+  if (code instanceof Error) {
+    throw new Error(`cannot run wrk (${code.message}): the API scenario drives the servers with it; install it with \`apt-get install wrk\``);
+  }
   if (code !== 0) throw new Error(`wrk exited with ${code}:\n${out}`);
   const ms = (label: string): number => {
     const m = new RegExp(`^\\s+${label}%\\s+([\\d.]+)(us|ms|s)[ \\t]*$`, 'm').exec(out); // "1.31s " has a trailing blank
