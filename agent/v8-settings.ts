@@ -3,8 +3,8 @@ import { log } from './log.js';
 
 /**
  * How every start path runs node for the agent (`npm start`, the `vigil` command's shebang, the
- * Dockerfile, the systemd unit, the tests' and the bench's agents; test/unit/start-flags.test.ts
- * checks they agree). V8 fixes the young generation's largest size when it starts, so only a
+ * Dockerfile, the systemd unit, the tests' and the bench's agents; test/unit/deploy.test.ts checks
+ * that they agree). V8 fixes the young generation's largest size when it starts, so only a
  * start flag can set it:
  *
  * - `--max-semi-space-size=4`: the young generation grows to 8 MiB (two semi-spaces of 4 MiB)

@@ -34,9 +34,9 @@ const SYSFS_MAGIC = 0x62656572;
 /**
  * A collector's host files under procfs (or sysfs), read every pass through descriptors kept
  * open between passes (kept-files.ts) when the tree is the kernel's: its files are seq_files,
- * sysctls and sysfs attributes, which a read at offset 0 prints afresh, and for a small one the open and close
- * cost as much as the read (the 13 files of the console's host metrics: 230 µs a pass opened
- * each time, 110 µs kept). A fixture tree's files are regular files, which a test may replace,
+ * sysctls and sysfs attributes, which a read at offset 0 prints afresh, and for a small one
+ * the open and close cost as much as the read (the 13 files of the console's host metrics:
+ * 230 µs a pass opened each time, 110 µs kept). A fixture tree's files are regular files, which a test may replace,
  * so there every read opens the file, as before.
  */
 export class ProcFiles {

@@ -188,14 +188,18 @@ test('on the real /proc: values for every family, u64 as bigint, percpu instance
   assert.deepEqual(instances('network.interface.in.bytes'), netdev);
 });
 
-test('on the real /proc, host files are read through descriptors kept between passes, and read afresh', async () => {
-  const held = (path: string): number => readdirSync('/proc/self/fd').filter((fd) => {
+/** Descriptors this process holds open on `path` (as /proc/self/fd resolves it: the real path). */
+function held(path: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
     try {
       return readlinkSync(`/proc/self/fd/${fd}`) === path;
     } catch {
-      return false;
+      return false; // the descriptor readdir itself used, closed by now
     }
   }).length;
+}
+
+test('on the real /proc, host files are read through descriptors kept between passes, and read afresh', async () => {
   const before = held('/proc/stat');
   const [stat] = createCollectors(liveRoots, ['stat']);
   const table = new MetricTable([stat!.family]);
@@ -218,13 +222,6 @@ test('on the real /proc, host files are read through descriptors kept between pa
 });
 
 test('on the real /sys, link state is read through kept descriptors, one per file, and agrees with the files', async () => {
-  const held = (path: string): number => readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`) === path;
-    } catch {
-      return false;
-    }
-  }).length;
   // /sys/class/net/lo is a link to the device's directory: a descriptor reads as the real path.
   const mtu = realpathSync('/sys/class/net/lo/mtu');
   const before = held(mtu);
@@ -241,8 +238,9 @@ test('on the real /sys, link state is read through kept descriptors, one per fil
   assert.equal(values.get('network.interface.speed\tlo'), undefined);
   assert.equal(held(realpathSync('/sys/class/net/lo/speed')), 0);
   // A pass that no longer wants link state lets its descriptors go.
-  await collectOnce([network!], table, (metric) => !/^network\.interface\.(mtu|up|running|speed|duplex|baudrate)$/.test(metric));
-  await collectOnce([network!], table, (metric) => !/^network\.interface\.(mtu|up|running|speed|duplex|baudrate)$/.test(metric));
+  const noLinkState = (metric: string): boolean => !/^network\.interface\.(mtu|up|running|speed|duplex|baudrate)$/.test(metric);
+  await collectOnce([network!], table, noLinkState);
+  await collectOnce([network!], table, noLinkState);
   assert.equal(held(mtu), before);
 });
 
