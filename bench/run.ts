@@ -121,8 +121,23 @@ function undoOnSignals(): void {
   }
 }
 
+/**
+ * A crash (an exception nothing caught, a rejected promise nobody awaited, a failure outside any
+ * scenario) cleans up the same way before exiting: left to Node's default it would exit at once,
+ * leaving the agents, PCP daemons and up to 1000 cgroups with sleeping processes behind.
+ */
+function undoOnCrash(what: string, error: unknown): void {
+  console.error(`${what}: ${(error as Error)?.stack ?? String(error)}`);
+  if (interrupted()) return; // a signal or an earlier crash is already cleaning up
+  console.error('stopping what the bench started and removing its vigil-bench cgroups…');
+  void undoEverything(what).then((failures) => {
+    for (const failure of failures) console.error(`  could not undo ${failure}`);
+    console.error(failures.length ? 'see above for what is left; remove it by hand' : 'cleaned up; no report written');
+    process.exit(1);
+  });
+}
+
 undoOnSignals();
-main(process.argv.slice(2)).catch((error: Error) => {
-  console.error(error.stack);
-  process.exit(1);
-});
+process.on('uncaughtException', (error) => undoOnCrash('uncaught exception', error));
+process.on('unhandledRejection', (error) => undoOnCrash('unhandled rejection', error));
+main(process.argv.slice(2)).catch((error: unknown) => undoOnCrash('the bench failed', error));
