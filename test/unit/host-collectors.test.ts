@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { MetricTable } from '../../agent/metrics/table.js';
 import { is64, type Value } from '../../agent/metrics/types.js';
 import { isWholeDisk } from '../../agent/parsers/diskstats.js';
 import { CollectorBuffer, Sample } from '../../agent/store/sample.js';
+import { descriptorsOn } from '../support/descriptors.js';
 
 const HOST = ['stat', 'kernel', 'pmcd', 'pressure', 'meminfo', 'vmstat', 'disk', 'network'];
 const FIXTURE = fileURLToPath(new URL('../fixtures/host-vm', import.meta.url));
@@ -188,60 +189,49 @@ test('on the real /proc: values for every family, u64 as bigint, percpu instance
   assert.deepEqual(instances('network.interface.in.bytes'), netdev);
 });
 
-/** Descriptors this process holds open on `path` (as /proc/self/fd resolves it: the real path). */
-function held(path: string): number {
-  return readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`) === path;
-    } catch {
-      return false; // the descriptor readdir itself used, closed by now
-    }
-  }).length;
-}
-
 test('on the real /proc, host files are read through descriptors kept between passes, and read afresh', async () => {
-  const before = held('/proc/stat');
+  const before = descriptorsOn('/proc/stat');
   const [stat] = createCollectors(liveRoots, ['stat']);
   const table = new MetricTable([stat!.family]);
   const first = await collectOnce([stat!], table);
-  assert.equal(held('/proc/stat'), before + 1, 'the collector keeps /proc/stat open');
+  assert.equal(descriptorsOn('/proc/stat'), before + 1, 'the collector keeps /proc/stat open');
   await new Promise((resolve) => setTimeout(resolve, 20));
   const second = await collectOnce([stat!], table);
-  assert.equal(held('/proc/stat'), before + 1, 'and reads it again through the same descriptor');
+  assert.equal(descriptorsOn('/proc/stat'), before + 1, 'and reads it again through the same descriptor');
   const switches = (pass: Pass): bigint => pass.values.get('kernel.all.pswitch\t') as bigint;
   assert.ok(switches(second) > switches(first), 'with the values of the moment, not those of the first read');
 
   const [meminfo] = createCollectors(liveRoots, ['meminfo']);
   const memTable = new MetricTable([meminfo!.family]);
-  const memBefore = held('/proc/meminfo');
+  const memBefore = descriptorsOn('/proc/meminfo');
   await collectOnce([meminfo!], memTable);
-  assert.equal(held('/proc/meminfo'), memBefore + 1);
+  assert.equal(descriptorsOn('/proc/meminfo'), memBefore + 1);
   await collectOnce([meminfo!], memTable, () => false);
   await collectOnce([meminfo!], memTable, () => false);
-  assert.equal(held('/proc/meminfo'), memBefore, 'a file the passes no longer read is closed');
+  assert.equal(descriptorsOn('/proc/meminfo'), memBefore, 'a file the passes no longer read is closed');
 });
 
 test('on the real /sys, link state is read through kept descriptors, one per file, and agrees with the files', async () => {
   // /sys/class/net/lo is a link to the device's directory: a descriptor reads as the real path.
   const mtu = realpathSync('/sys/class/net/lo/mtu');
-  const before = held(mtu);
+  const before = descriptorsOn(mtu);
   const [network] = createCollectors(liveRoots, ['network']);
   const table = new MetricTable([network!.family]);
   for (let pass = 0; pass < 3; pass++) {
     const { values } = await collectOnce([network!], table);
     assert.equal(values.get('network.interface.mtu\tlo'), Number(readFileSync(mtu, 'utf8')));
     assert.equal(values.get('network.interface.up\tlo'), 1);
-    assert.equal(held(mtu), before + 1, `pass ${pass}: one kept descriptor on ${mtu}`);
+    assert.equal(descriptorsOn(mtu), before + 1, `pass ${pass}: one kept descriptor on ${mtu}`);
   }
   // Loopback has no speed (EINVAL): no value, and no descriptor left on it.
   const { values } = await collectOnce([network!], table);
   assert.equal(values.get('network.interface.speed\tlo'), undefined);
-  assert.equal(held(realpathSync('/sys/class/net/lo/speed')), 0);
+  assert.equal(descriptorsOn(realpathSync('/sys/class/net/lo/speed')), 0);
   // A pass that no longer wants link state lets its descriptors go.
   const noLinkState = (metric: string): boolean => !/^network\.interface\.(mtu|up|running|speed|duplex|baudrate)$/.test(metric);
   await collectOnce([network!], table, noLinkState);
   await collectOnce([network!], table, noLinkState);
-  assert.equal(held(mtu), before);
+  assert.equal(descriptorsOn(mtu), before);
 });
 
 test('missing kernel files leave their metrics absent and throw nothing', async () => {

@@ -1,25 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FdBudget, KEPT_FILES_MAX, KeptFiles, keptFileLimit } from '../../agent/collectors/kept-files.js';
 import { readText } from '../../agent/collectors/read.js';
+import { descriptorsOn } from '../support/descriptors.js';
 
 // KeptFiles on this machine's /proc (no root needed): seq_files re-read through kept descriptors.
-
-/** Descriptors this process holds open on `path`. */
-function fdsOn(path: string): number {
-  let count = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === path) count++;
-    } catch {
-      // The descriptor readdir itself used, closed by now.
-    }
-  }
-  return count;
-}
 
 test('the budget is half the soft "Max open files" limit, and no more than KEPT_FILES_MAX', () => {
   const limits = readFileSync('/proc/self/limits', 'utf8');
@@ -38,10 +26,10 @@ test('a kept descriptor reads the file afresh each time, with one descriptor', a
   const second = kept.read('/proc/uptime', true);
   assert.notEqual(second, first, '/proc/uptime moved on between the two reads');
   assert.ok(Number(second.split(' ')[0]) > Number(first.split(' ')[0]));
-  assert.equal(fdsOn('/proc/uptime'), 1);
+  assert.equal(descriptorsOn('/proc/uptime'), 1);
   assert.equal(kept.size, 1);
   kept.close();
-  assert.equal(fdsOn('/proc/uptime'), 0);
+  assert.equal(descriptorsOn('/proc/uptime'), 0);
 });
 
 test('a file longer than the read buffer reads whole through a kept descriptor, again and again', () => {
@@ -88,11 +76,11 @@ test('sweep closes the descriptors of files not read since the previous sweep', 
   kept.sweep();
   kept.read('/proc/uptime', true);
   kept.sweep();
-  assert.equal(fdsOn('/proc/loadavg'), 0, 'loadavg was not read in the latest pass');
-  assert.equal(fdsOn('/proc/uptime'), 1);
+  assert.equal(descriptorsOn('/proc/loadavg'), 0, 'loadavg was not read in the latest pass');
+  assert.equal(descriptorsOn('/proc/uptime'), 1);
   kept.sweep();
   assert.equal(kept.size, 0);
-  assert.equal(fdsOn('/proc/uptime'), 0);
+  assert.equal(descriptorsOn('/proc/uptime'), 0);
 });
 
 test('a missing file: readOptional gives undefined and counts it vanished; other errors throw', () => {
@@ -128,7 +116,7 @@ test('a kept /proc/<pid> file of a process that exited reads as gone and lets it
   const path = `/proc/${child.pid}/stat`;
   const kept = new KeptFiles(new FdBudget(10));
   assert.match(kept.read(path, true), /^\d+ \(sleep\) [RS] /);
-  assert.equal(fdsOn(path), 1);
+  assert.equal(descriptorsOn(path), 1);
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await exited; // reaped: the pid is gone from /proc
@@ -136,5 +124,5 @@ test('a kept /proc/<pid> file of a process that exited reads as gone and lets it
   // The kept descriptor reads ESRCH; the path is opened again once (a reused pid would read on), and is gone.
   assert.equal(kept.readOptional(path, ctx, true), undefined);
   assert.equal(kept.size, 0);
-  assert.equal(fdsOn(path), 0);
+  assert.equal(descriptorsOn(path), 0);
 });
