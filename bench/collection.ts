@@ -369,8 +369,9 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
             measured.push({ ar: a.stop(), fr: f.stop(), pr: p.stop() });
           }
           const ratio = (m: (typeof measured)[number]): number => m.ar.cpu / Math.max(m.fr.cpu, 0.01);
-          const { ar, fr, pr } = [...measured].sort((x, y) => ratio(x) - ratio(y))[Math.floor(measured.length / 2)]!;
           const perSecond = (c: { cpu: number; wall: number }): number => round((c.cpu / c.wall) * 1000, 1);
+          const median = [...measured].sort((x, y) => ratio(x) - ratio(y))[Math.floor(measured.length / 2)]!;
+          const { ar, fr, pr } = median;
           const rss = rssBytes(pid);
           const polled = await poller.stop();
           const valuesServed = await agentValues(agent.url, pcpSet);
@@ -388,15 +389,15 @@ export async function collectionBench(options: BenchOptions): Promise<ScenarioRe
             statsPerPass: readsPerPass(reads.stats),
             agentAgeS: round(agentAgeS, 0),
             agentWarmupMsPerSample: round(r.warmupMsPerSample, 1),
-            agentMsPerSample: round((ar.cpu / ar.wall) * 1000, 1),
+            agentMsPerSample: perSecond(ar),
             agentUsPerCgroup: round(((ar.cpu / ar.wall) * 1e6) / scale, 0),
             agentCorePct: round((ar.cpu / ar.wall) * 100, 2),
-            floorMsPerSample: round((fr.cpu / fr.wall) * 1000, 1),
-            agentOverFloor: round(ar.cpu / Math.max(fr.cpu, 0.01), 2),
+            floorMsPerSample: perSecond(fr),
+            agentOverFloor: round(ratio(median), 2),
             windows: measured.map((m) => `${perSecond(m.ar)} / ${perSecond(m.fr)} = ${round(ratio(m), 2)}`).join('; '),
             pcpFetches: mode.pcpFetches,
             pcpMetrics: pcpSet.length,
-            pcpMsPerSample: round((pr.cpu / pr.wall) * 1000, 1),
+            pcpMsPerSample: perSecond(pr),
             agentOverPcp: round(ar.cpu / Math.max(pr.cpu, 0.01), 2),
             // Per value of the shared names: where PCP returns fewer values than the agent for
             // the same names (cgroup files it cannot read here), this is the like-for-like figure.
