@@ -111,14 +111,19 @@ function undoOnSignals(): void {
         console.error(`${signal}: still stopping what the bench started; it exits when that is done`);
         return;
       }
-      console.error(`\n${signal}: stopping the agents, browsers, helpers and PCP daemons the bench started and removing its vigil-bench cgroups…`);
-      void undoEverything(signal).then((failures) => {
-        for (const failure of failures) console.error(`  could not undo ${failure}`);
-        console.error(failures.length ? 'see above for what is left; remove it by hand' : 'cleaned up; no report written');
-        process.exit(code);
-      });
+      undoAndExit(signal, code);
     });
   }
+}
+
+/** Undoes everything the bench started (see undoEverything), says what is left, and exits with `code`. */
+function undoAndExit(reason: string, code: number): void {
+  console.error(`\n${reason}: stopping the agents, browsers, helpers and PCP daemons the bench started and removing its vigil-bench cgroups…`);
+  void undoEverything(reason).then((failures) => {
+    for (const failure of failures) console.error(`  could not undo ${failure}`);
+    console.error(failures.length ? 'see above for what is left; remove it by hand' : 'cleaned up; no report written');
+    process.exit(code);
+  });
 }
 
 /**
@@ -128,13 +133,8 @@ function undoOnSignals(): void {
  */
 function undoOnCrash(what: string, error: unknown): void {
   console.error(`${what}: ${(error as Error)?.stack ?? String(error)}`);
-  if (interrupted()) return; // a signal or an earlier crash is already cleaning up
-  console.error('stopping what the bench started and removing its vigil-bench cgroups…');
-  void undoEverything(what).then((failures) => {
-    for (const failure of failures) console.error(`  could not undo ${failure}`);
-    console.error(failures.length ? 'see above for what is left; remove it by hand' : 'cleaned up; no report written');
-    process.exit(1);
-  });
+  // A signal or an earlier crash is already cleaning up, and exits when that is done.
+  if (!interrupted()) undoAndExit(what, 1);
 }
 
 undoOnSignals();
