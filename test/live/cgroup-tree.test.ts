@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { cgroupCollector } from '../../agent/collectors/cgroup.js';
@@ -10,25 +10,13 @@ import type { CollectContext } from '../../agent/collectors/types.js';
 import { MetricTable } from '../../agent/metrics/table.js';
 import { CollectorBuffer, Sample } from '../../agent/store/sample.js';
 import { TestCgroup, cgroupHierarchies } from '../support/cgroup.js';
+import { descriptorsUnder } from '../support/descriptors.js';
 
 // The walked-tree cache and kept descriptors on this host's real cgroups. The tree tests use a
 // cgroup of their own as the tree's root, so that other cgroups coming and going on this shared
 // machine do not move its counts.
 
 const ctx: CollectContext = { wants: () => true, unreadable: (key, error) => assert.fail(`unexpected unreadable ${key}: ${String(error)}`) };
-
-/** Descriptors this process holds on files below `dir`. */
-function fdsUnder(dir: string): number {
-  let count = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${dir}/`)) count++;
-    } catch {
-      // The descriptor readdir itself used, closed by now.
-    }
-  }
-  return count;
-}
 
 /** One pass over the tree: the cgroups it visits, each with the text of `file`. */
 async function pass(trees: CgroupTrees, root: string, count: number | undefined, file: string): Promise<Map<string, string | undefined>> {
@@ -76,15 +64,15 @@ describe('cgroup trees on this host', () => {
     assert.deepEqual([...(await pass(trees, root, undefined, 'cgroup.procs')).keys()], ['/', '/a']);
     for (let n = 0; n < 3; n++) await pass(trees, root, undefined, 'cgroup.procs');
     assert.equal(trees.tree(root).walks, 1, 'nothing changed: no walk after the first');
-    assert.ok(fdsUnder(a) >= 1, 'the cgroup.procs of /a stays open between passes');
+    assert.ok(descriptorsUnder(a) >= 1, 'the cgroup.procs of /a stays open between passes');
 
     const b = mkdir(`${root}/b`);
     assert.deepEqual([...(await pass(trees, root, undefined, 'cgroup.procs')).keys()], ['/', '/a', '/b']);
     rmdir(a);
     assert.deepEqual([...(await pass(trees, root, undefined, 'cgroup.procs')).keys()], ['/', '/b']);
     await pass(trees, root, undefined, 'cgroup.procs');
-    assert.equal(fdsUnder(a), 0, 'the removed cgroup holds no descriptor');
-    assert.ok(fdsUnder(b) >= 1);
+    assert.equal(descriptorsUnder(a), 0, 'the removed cgroup holds no descriptor');
+    assert.ok(descriptorsUnder(b) >= 1);
     trees.kept.close();
   });
 
@@ -109,7 +97,7 @@ describe('cgroup trees on this host', () => {
     const during = await pass(trees, root, 3, 'cpu.shares');
     assert.equal(during.get('/a'), undefined, 'the read on the kept descriptor found /a gone, and said nothing');
     assert.equal(walks(), 1);
-    assert.equal(fdsUnder(a), 0, 'its descriptor was closed on that read');
+    assert.equal(descriptorsUnder(a), 0, 'its descriptor was closed on that read');
     assert.deepEqual([...(await pass(trees, root, 3, 'cpu.shares')).keys()], ['/', '/b'], 'the next pass walked again');
     await pass(trees, root, 3, 'cpu.shares');
     assert.equal(walks(), 2, 'counted but not freed: the directories are stat\'ed, not listed');
@@ -141,7 +129,7 @@ describe('cgroup trees on this host', () => {
     rmdir(a);
     mkdir(a);
     assert.equal((await pass(trees, root, undefined, 'cgroup.type')).get('/a'), 'domain\n', 'read from the new /a, not lost with the old descriptor');
-    assert.equal(fdsUnder(a), 1, 'one descriptor, on the new /a');
+    assert.equal(descriptorsUnder(a), 1, 'one descriptor, on the new /a');
     trees.kept.close();
   });
 
@@ -182,7 +170,7 @@ describe('cgroup trees on this host', () => {
     assert.equal(trees.kept.size, 25);
     assert.ok(readdirSync('/proc/self/fd').length - before <= 25);
     trees.kept.close();
-    assert.equal(fdsUnder(root), 0);
+    assert.equal(descriptorsUnder(root), 0);
   });
 
   it('watched, v1: a limit is read again only after a write; a cgroup made shows without any count', { skip: !v1 && 'no v1 cpu hierarchy' }, async () => {
@@ -201,7 +189,7 @@ describe('cgroup trees on this host', () => {
     assert.equal(budget.held, 2, 'the root and /a are watched');
     for (let n = 0; n < 3; n++) assert.equal(await quota(), '-1\n');
     assert.equal(walks(), 1, 'no event, no walk, whatever the count says');
-    assert.equal(fdsUnder(a), 0, 'the held limit was not read again, so its descriptor was let go');
+    assert.equal(descriptorsUnder(a), 0, 'the held limit was not read again, so its descriptor was let go');
 
     writeFileSync(`${a}/cpu.cfs_quota_us`, '50000');
     await sleep(50); // the watch's event reaches the event loop
@@ -231,7 +219,7 @@ describe('cgroup trees on this host', () => {
     let reread = false;
     for (let n = 0; n < REREAD_EVERY && !reread; n++) {
       await quota();
-      reread = fdsUnder(a) > 0;
+      reread = descriptorsUnder(a) > 0;
     }
     assert.ok(reread, `the held limit was read again within ${REREAD_EVERY} passes`);
     trees.tree(root).close();
@@ -267,7 +255,7 @@ describe('cgroup trees on this host', () => {
     const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000)), new WatchBudget(1));
     const a = mkdir(`${root}/a`);
     for (let n = 0; n < 3; n++) await pass(trees, root, 2, 'cpu.shares');
-    assert.equal(fdsUnder(a), 1, '/a has no watch (the budget went to the root): its limit is read every pass');
+    assert.equal(descriptorsUnder(a), 1, '/a has no watch (the budget went to the root): its limit is read every pass');
     trees.tree(root).close();
     trees.kept.close();
   });
@@ -298,11 +286,11 @@ describe('cgroup trees on this host', () => {
     cgroups.push(cg);
     assert.ok((await cpuStat()).has(cg.path), 'the new cgroup is in the first pass after it was made');
     const dirs = cgroupHierarchies().map((h) => `${h.mountPoint}${cg.path}`);
-    assert.ok(dirs.reduce((n, dir) => n + fdsUnder(dir), 0) > 0, 'its files are read through kept descriptors');
+    assert.ok(dirs.reduce((n, dir) => n + descriptorsUnder(dir), 0) > 0, 'its files are read through kept descriptors');
     await cg.destroy();
     cgroups.pop();
     assert.ok(!(await cpuStat()).has(cg.path), 'the removed cgroup is gone from the next pass');
     await cpuStat();
-    assert.equal(dirs.reduce((n, dir) => n + fdsUnder(dir), 0), 0, 'and holds no descriptor');
+    assert.equal(dirs.reduce((n, dir) => n + descriptorsUnder(dir), 0), 0, 'and holds no descriptor');
   });
 });

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { processesCollector } from '../../agent/collectors/processes.js';
 import { cgroupsString, parseProcCgroup } from '../../agent/parsers/proc-pid.js';
+import { descriptorsUnder } from '../support/descriptors.js';
 
 // The processes collector on this machine's /proc, against a child process it can change:
 // open descriptors, burn CPU, rename itself. Reads go through kept descriptors on a real procfs,
@@ -46,19 +47,6 @@ function ofPid(values: Values, pid: number): Map<string, unknown> | undefined {
   return [...values.values()].find((m) => m.get('proc.psinfo.pid') === pid);
 }
 
-/** Descriptors this process holds on files under /proc/<pid>/. */
-function keptFor(pid: number): number {
-  let count = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(`/proc/${pid}/`)) count++;
-    } catch {
-      // the descriptor readdir used
-    }
-  }
-  return count;
-}
-
 test('processes: values follow the process pass after pass, and an exited one lets its descriptors go', { timeout: 30_000 }, async () => {
   const child = spawn(process.execPath, ['-e', CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
   const pid = child.pid!;
@@ -76,7 +64,7 @@ test('processes: values follow the process pass after pass, and an exited one le
     assert.equal(first.get('proc.fd.count'), readdirSync(`/proc/${pid}/fd`).length, 'fd count = entries of its fd directory');
     assert.equal(first.get('proc.psinfo.cgroups'), cgroupsString(parseProcCgroup(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))));
     assert.match(String(first.get('proc.psinfo.psargs')), /^\S*node -e /);
-    assert.ok(keptFor(pid) >= 4, 'stat, status, cmdline and cgroup are read through kept descriptors');
+    assert.ok(descriptorsUnder(`/proc/${pid}`) >= 4, 'stat, status, cmdline and cgroup are read through kept descriptors');
 
     await answered('open');
     const opened = ofPid(await collect(collector), pid)!;
@@ -97,7 +85,7 @@ test('processes: values follow the process pass after pass, and an exited one le
     await once(child, 'exit');
     const after = await collect(collector);
     assert.equal(ofPid(after, pid), undefined, 'an exited process is not collected');
-    assert.equal(keptFor(pid), 0, 'and its descriptors are closed');
+    assert.equal(descriptorsUnder(`/proc/${pid}`), 0, 'and its descriptors are closed');
     assert.ok((after.get('')!.get('proc.nprocs') as number) > 0);
   } finally {
     child.kill('SIGKILL');
