@@ -21,7 +21,7 @@ test('a pass longer than a frame\'s budget goes on in the next frames, and count
     busy(3);
   }));
   ticker.resetStats();
-  // Each refresher alone passes the 2 ms budget: one a frame.
+  // Each refresher alone passes the 1 ms budget: one a frame.
   frame();
   assert.deepEqual(ran, ['a']);
   assert.equal(ticker.passes, 0);

@@ -47,6 +47,11 @@ class Ticker {
   passes = 0;
   totalMs = 0;
 
+  /** A pass has begun and has refreshers left for the next frames. */
+  private get underWay(): boolean {
+    return this.next < this.left.length;
+  }
+
   add(refresh: Refresh): () => void {
     this.refreshers.add(refresh);
     this.schedule(true);
@@ -60,7 +65,7 @@ class Ticker {
    */
   schedule(now = false): void {
     // Views that ran before the request in a pass under way would miss it: another pass follows.
-    if (this.running || this.next < this.left.length) {
+    if (this.running || this.underWay) {
       this.again = this.again || now;
       return;
     }
@@ -85,7 +90,7 @@ class Ticker {
 
   private run(): void {
     const started = performance.now();
-    if (this.next >= this.left.length) {
+    if (!this.underWay) {
       this.left = [...this.refreshers];
       this.next = 0;
       this.passMs = 0;
@@ -94,7 +99,7 @@ class Ticker {
     // Past MAX_LATE_MS the pass ends in this frame, whatever it costs.
     const spread = started - this.lastRun < MAX_LATE_MS;
     this.running = true;
-    while (this.next < this.left.length) {
+    while (this.underWay) {
       const refresh = this.left[this.next++]!;
       // Removed (its view left the page) since the pass began.
       if (!this.refreshers.has(refresh)) continue;
@@ -108,7 +113,7 @@ class Ticker {
     this.running = false;
     this.passMs += performance.now() - started;
     // Still pending: requests meanwhile wait for the pass to end (see schedule).
-    if (this.next < this.left.length) {
+    if (this.underWay) {
       requestAnimationFrame(() => this.run());
       return;
     }
