@@ -133,7 +133,11 @@ describe(`the console with ${HOSTS} hosts × ${CGROUPS} cgroups`, { timeout: 600
   test('the table renders only the rows in view; scrolling and the keyboard reach the others', async () => {
     const table = page.locator('container-table');
     const rows = table.locator('[role="row"][data-key]');
-    const keys = async (): Promise<string[]> => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-key')!));
+    // In the rows' order (aria-rowindex): a row keeps its element as rows are re-sorted or scrolled, so the elements are not in that order.
+    const keys = async (): Promise<string[]> =>
+      rows.evaluateAll((trs) =>
+        trs.sort((a, b) => Number(a.getAttribute('aria-rowindex')) - Number(b.getAttribute('aria-rowindex'))).map((tr) => tr.getAttribute('data-key')!),
+      );
     const rendered = (await keys()).length;
     assert.ok(rendered > 10 && rendered < 100, `rows in the DOM: ${rendered}, of ${HOSTS * CGROUPS} or more`);
     assert.match(await page.locator('containers-view .count').innerText(), new RegExp(`^\\d+ of (\\d{4,})`));
@@ -141,6 +145,23 @@ describe(`the console with ${HOSTS} hosts × ${CGROUPS} cgroups`, { timeout: 600
     await page.locator('container-table [role="columnheader"] button', { hasText: 'Name' }).click();
     await until('sorted by name', async () => new URL(page.url()).searchParams.get('sort') === 'name');
     const top = await keys();
+    // A row keeps its element as the table scrolls: a scroll rewrites only the elements of the rows that left.
+    const scroller = table.locator('.scroller');
+    const rowHeight = await rows.first().evaluate((tr) => tr.getBoundingClientRect().height);
+    await table.evaluate((el) => {
+      for (const tr of el.shadowRoot!.querySelectorAll('[role="row"][data-key]')) (tr as HTMLElement & { was?: string }).was = tr.getAttribute('data-key')!;
+    });
+    await scroller.evaluate((s, by) => s.scrollBy(0, by), 12 * rowHeight);
+    const scrolled = await until('the rows twelve further down', async () => {
+      const now = await keys();
+      return now[0] !== top[0] ? now : undefined;
+    });
+    const left = top.filter((k) => !scrolled.includes(k)).length;
+    const { kept, rewritten } = await table.evaluate((el) => {
+      const trs = [...el.shadowRoot!.querySelectorAll<HTMLElement & { was?: string }>('[role="row"][data-key]')].filter((tr) => tr.was !== undefined);
+      return { kept: trs.filter((tr) => tr.was === tr.getAttribute('data-key')).length, rewritten: trs.filter((tr) => tr.was !== tr.getAttribute('data-key')).length };
+    });
+    assert.ok(left > 0 && rewritten === left && kept === top.length - left, `after a scroll ${left} rows left the view: ${rewritten} elements rewritten, ${kept} kept their row`);
     await table.locator('.scroller').evaluate((s) => s.scrollTo(0, s.scrollHeight));
     const bottom = await until('the last rows after scrolling to the end', async () => {
       const now = await keys();

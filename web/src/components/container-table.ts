@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing, unsafeCSS } from 'lit';
 import { worstPressure, type ContainerRow } from '../data/containers.js';
+import { placeInSlots } from '../data/slots.js';
 import { formatValue } from '../data/units.js';
 
 interface Column {
@@ -81,6 +82,10 @@ export class ContainerTable extends LitElement {
       this.requestUpdate();
     }
   });
+  /** Keys of the rendered rows, by the slot (the element) each is rendered in. */
+  private slots: string[] = [];
+  /** Index in `rows` of each rendered row. */
+  private readonly indexOf = new Map<string, number>();
   /** Keyboard focus is on a row: after a render it moves to the selected row's element. */
   private focusSelected = false;
 
@@ -114,7 +119,7 @@ export class ContainerTable extends LitElement {
     .th.num { justify-content: flex-end; }
     .tbody { position: relative; }
     /* Each row is laid out and painted on its own: a new value in one leaves the others alone. */
-    .tbody .tr { position: absolute; left: 0; right: 0; height: ${ROW_HEIGHT}px; contain: strict; cursor: pointer; }
+    .tbody .tr { position: absolute; top: 0; left: 0; right: 0; height: ${ROW_HEIGHT}px; contain: strict; cursor: pointer; }
     .th button { all: unset; cursor: pointer; font-weight: 600; white-space: nowrap; }
     .th button:focus-visible { outline: 2px solid var(--focus); }
     .num { text-align: right; font-family: var(--mono); font-variant-numeric: tabular-nums; }
@@ -179,17 +184,42 @@ export class ContainerTable extends LitElement {
               </div>`,
             )}
           </div>
-          <div class="tbody" role="rowgroup" style="height:${this.rows.length * ROW_HEIGHT}px">
-            ${this.rows.slice(from, to).map((r, i) => this.row(r, from + i, r.key === selected))}
+          <div class="tbody" role="rowgroup" style="height:${this.rows.length * ROW_HEIGHT}px" aria-owns=${this.owns(from)}>
+            ${this.place(from, to).map((r, slot) => this.row(r, this.indexOf.get(r.key)!, slot, r.key === selected))}
           </div>
         </div>
       </div>
     `;
   }
 
-  private row(r: ContainerRow, index: number, selected: boolean) {
+  /**
+   * The rows from..to in slots: a row that was rendered keeps its slot (its element) and only
+   * moves; the rows new to the range take the slots of those that left. So a re-sort that
+   * reorders the rows in view rewrites no cell of theirs, and a scroll by one row rewrites one
+   * row, not all of them. The elements are then in slot order, not the rows' order: `aria-owns`
+   * gives assistive technology the rows' order, and `aria-rowindex` each row's place.
+   */
+  private place(from: number, to: number): ContainerRow[] {
+    const wanted = new Map<string, ContainerRow>();
+    this.indexOf.clear();
+    for (let i = from; i < to; i++) {
+      const r = this.rows[i]!;
+      wanted.set(r.key, r);
+      this.indexOf.set(r.key, i);
+    }
+    this.slots = placeInSlots(this.slots, [...wanted.keys()]);
+    return this.slots.map((key) => wanted.get(key)!);
+  }
+
+  /** The ids of the rendered rows' elements in the rows' order. */
+  private owns(from: number): string {
+    const slotOf = new Map(this.slots.map((key, slot) => [key, slot]));
+    return this.rows.slice(from, from + this.slots.length).map((r) => `slot-${slotOf.get(r.key)}`).join(' ');
+  }
+
+  private row(r: ContainerRow, index: number, slot: number, selected: boolean) {
     const memory = Number.isNaN(r.workingSet) ? r.memory : r.workingSet;
-    return html`<div class="tr" role="row" style="top:${index * ROW_HEIGHT}px" tabindex=${selected ? 0 : -1} aria-rowindex=${index + 2} aria-selected=${selected} data-key=${r.key} data-kind=${r.kind}
+    return html`<div class="tr" role="row" id="slot-${slot}" style="transform:translateY(${index * ROW_HEIGHT}px)" tabindex=${selected ? 0 : -1} aria-rowindex=${index + 2} aria-selected=${selected} data-key=${r.key} data-kind=${r.kind}
       @click=${() => this.open(r)}>
       <div class="td named" role="cell">
         <span class="name" title=${r.kind === 'container' ? `${r.name}\n${r.id}\n${r.cgroup}` : r.cgroup}>${r.name}</span>
