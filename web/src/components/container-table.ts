@@ -118,8 +118,10 @@ export class ContainerTable extends LitElement {
     .th { height: ${HEADER_HEIGHT}px; display: flex; align-items: center; font-weight: 600; }
     .th.num { justify-content: flex-end; }
     .tbody { position: relative; }
-    /* Each row is laid out and painted on its own: a new value in one leaves the others alone. */
-    .tbody .tr { position: absolute; top: 0; left: 0; right: 0; height: ${ROW_HEIGHT}px; contain: strict; cursor: pointer; }
+    /* Each row is laid out and painted on its own: a new value in one leaves the others alone.
+       Rows out of sight (the overscan, and those below the page's fold) are not laid out or
+       painted at all until they come into sight (content-visibility). */
+    .tbody .tr { position: absolute; top: 0; left: 0; right: 0; height: ${ROW_HEIGHT}px; contain: strict; content-visibility: auto; cursor: pointer; }
     .th button { all: unset; cursor: pointer; font-weight: 600; white-space: nowrap; }
     .th button:focus-visible { outline: 2px solid var(--focus); }
     .num { text-align: right; font-family: var(--mono); font-variant-numeric: tabular-nums; }
