@@ -197,7 +197,7 @@ export class CgroupTree {
     this.renamed.clear();
     // A directory gone since the listing is not worth a word (the next walk drops it); a watch
     // the kernel refused or the budget could not give is.
-    const short = this.budget.refused !== undefined || this.budget.held >= this.budget.limit;
+    const short = this.budget.full;
     if (!all && short && !refusalLogged && this.budget.limit > 0) {
       refusalLogged = true;
       log.warn('not every cgroup directory could be watched with inotify; the others have their limits read every pass and are checked by stat, which costs more CPU (raise fs.inotify.max_user_watches to fix)', {

@@ -1,4 +1,5 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { Budget } from './budget.js';
 
 /**
  * Interface files that change only when someone writes them: limits and weights. While an
@@ -32,11 +33,14 @@ export const REREAD_EVERY = 10;
  * a quarter of it, and no more than WATCHES_MAX (each watch is about 1 KB of kernel memory and a
  * handle in the agent).
  */
-export class WatchBudget {
-  held = 0;
+export class WatchBudget extends Budget {
   /** Set when the kernel refused a watch (ENOSPC: the user's watches are used up): no more tries. */
   refused?: string;
-  constructor(readonly limit: number) {}
+
+  /** Whether no more watches may be started: used up here, or refused by the kernel. */
+  override get full(): boolean {
+    return this.refused !== undefined || super.full;
+  }
 }
 
 export const WATCHES_MAX = 16_384;
@@ -81,7 +85,7 @@ export class CgroupWatch {
       // watch: the tree starts a new watch for it.)
       onMoved(file ?? undefined);
     });
-    budget.held++;
+    budget.take();
     // The directory was removed, or the watch failed: no held text can be trusted any more.
     this.watcher.on('error', () => {
       this.close();
@@ -91,7 +95,7 @@ export class CgroupWatch {
 
   /** A watch on `path`, or undefined when the budget is used up or the kernel refuses. */
   static start(path: string, budget: WatchBudget, onMoved: (child: string | undefined) => void): CgroupWatch | undefined {
-    if (budget.refused !== undefined || budget.held >= budget.limit) return undefined;
+    if (budget.full) return undefined;
     try {
       return new CgroupWatch(path, budget, onMoved);
     } catch (error) {
@@ -110,7 +114,7 @@ export class CgroupWatch {
     if (this.watcher === undefined) return;
     this.watcher.close();
     this.watcher = undefined;
-    this.budget.held--;
+    this.budget.give();
     this.texts.clear();
   }
 }

@@ -1,4 +1,5 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { Budget } from './budget.js';
 import { errorCode, readFd, readText, tolerated } from './read.js';
 import type { CollectContext } from './types.js';
 
@@ -7,26 +8,7 @@ import type { CollectContext } from './types.js';
  * sockets (API clients, stream subscribers) and everything else, so every KeptFiles draws on one
  * budget.
  */
-export class FdBudget {
-  held = 0;
-  /** @param parent the budget this one is a share of: a descriptor counts against both. */
-  constructor(readonly limit: number, private readonly parent?: FdBudget) {}
-
-  /** Whether no more descriptors fit, in this budget or the one it is a share of. */
-  get full(): boolean {
-    return this.held >= this.limit || (this.parent?.full ?? false);
-  }
-
-  take(): void {
-    this.held++;
-    this.parent?.take();
-  }
-
-  give(): void {
-    this.held--;
-    this.parent?.give();
-  }
-}
+export class FdBudget extends Budget {}
 
 /**
  * At most this many kept descriptors, whatever the fd limit: each holds about 5 KB of kernel
