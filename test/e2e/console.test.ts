@@ -98,6 +98,17 @@ describe('the web console in Chromium', { timeout: 300_000 }, () => {
     assert.equal(await page.locator('host-list .chip').count(), 1);
     assert.equal(new URL(page.url()).search, '', 'the default view needs no query');
     await until('the CPU chart to draw', () => page.locator('metric-chart[data-widget="cpu"] canvas').count());
+    // A live host's chip holds still while samples arrive (its lag is in the tooltip, and on the
+    // chip only when a second or more late): no header re-layout every sample.
+    const chip = page.locator(`host-list .chip[data-url="${a!.url}"]`);
+    const seen = { texts: new Set<string>(), titles: new Set<string>() };
+    for (let i = 0; i < 8; i++) {
+      seen.texts.add(await chip.innerText());
+      seen.titles.add((await chip.getAttribute('title'))!);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+    }
+    assert.equal(seen.texts.size, 1, `the chip's text over 4.8 s: ${[...seen.texts].join(' | ')}`);
+    assert.ok([...seen.titles].every((t) => /, lag \d+ ms \(includes clock skew\)$/.test(t)), [...seen.titles].join(' | '));
   });
 
   test('adds the second agent; both draw real, moving data side by side', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { displayOf, formatValue, parseUnits } from '../../web/src/data/units.js';
+import { displayOf, formatValue, lagText, parseUnits } from '../../web/src/data/units.js';
 
 const TSV = new URL('../fixtures/pcp/all-metrics-desc.tsv', import.meta.url);
 
@@ -51,4 +51,12 @@ test('formatting', () => {
   assert.equal(formatValue(0.52, 'number'), '0.52');
   assert.equal(formatValue(-1, 'number'), '-1');
   assert.equal(formatValue(NaN, 'bytes'), '—');
+});
+
+test('a host\'s lag, short: milliseconds under a second, then seconds', () => {
+  assert.equal(lagText(3.4), '3 ms');
+  assert.equal(lagText(-2), '0 ms', 'a clock behind the agent\'s shows no lag, not a negative one');
+  assert.equal(lagText(999.4), '999 ms');
+  assert.equal(lagText(999.6), '1.0 s');
+  assert.equal(lagText(12_345), '12.3 s');
 });

@@ -1,5 +1,6 @@
-import { LitElement, css, html } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import type { AgentConnection, ConnState } from '../data/connection.js';
+import { lagText } from '../data/units.js';
 import { normalizeHostUrl } from '../data/url-state.js';
 import { ticker } from './ticker.js';
 
@@ -29,6 +30,14 @@ export function labelHosts(connections: Iterable<AgentConnection>): void {
  * The connected agents: one chip each with hostname, connection state and lag, a button to
  * remove it, and a field to add another by URL. Emits `host-add` {url} and `host-remove` {url}.
  */
+/**
+ * A live host's lag is shown on its chip from this much on (and always in its tooltip). Under
+ * it the chip's text stays still: the lag changes with every sample, and re-laying out and
+ * repainting the header twice a second for it made the slowest frames of every view (3-4 ms
+ * more than the others on the 20-host overview, and the page's periodic re-layerization).
+ */
+const LATE_MS = 1000;
+
 export class HostList extends LitElement {
   static override properties = { connections: { attribute: false }, error: { state: true } };
   declare connections: AgentConnection[];
@@ -54,10 +63,7 @@ export class HostList extends LitElement {
     .unreachable, .incompatible, .closed { background: var(--bad); }
     .auth { background: var(--auth); }
     .name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-    /* The lag keeps its width as it changes (up to "999 ms"), and starts where its box starts:
-       otherwise a re-render every half second moves text in the header, and the browser
-       re-layerizes the whole page (1.6–2.8 ms a frame on the 20-host overview). */
-    .meta { color: var(--muted); font-family: var(--mono); white-space: nowrap; display: inline-block; min-width: 6ch; }
+    .meta { color: var(--muted); font-family: var(--mono); white-space: nowrap; }
     button { all: unset; cursor: pointer; padding: 0 5px; border-radius: 999px; color: var(--muted); }
     button:hover { color: var(--fg); background: var(--grid); }
     button:focus-visible { outline: 2px solid var(--focus); }
@@ -91,17 +97,17 @@ export class HostList extends LitElement {
       ${this.connections.map((c) => {
         const stale = c.state === 'live' && Date.now() - c.lastMessageAt > c.intervalMs * 3;
         const state = stale ? 'connecting' : c.state;
-        const meta =
-          c.state === 'live' && !stale
-            ? `${Math.max(0, Math.round(c.lagMs))} ms`
-            : stale
-              ? `no data ${Math.round((Date.now() - c.lastMessageAt) / 1000)} s`
-              : STATE_TEXT[c.state];
-        return html`<span class="chip" data-url=${c.url} data-state=${c.state}
-          title="${c.url} — ${STATE_TEXT[c.state]}${c.detail ? `: ${c.detail}` : ''}${c.state === 'live' ? ` (lag includes clock skew)` : ''}">
+        const live = c.state === 'live' && !stale;
+        const meta = live
+          ? c.lagMs >= LATE_MS ? `late ${lagText(c.lagMs)}` : ''
+          : stale
+            ? `no data ${Math.round((Date.now() - c.lastMessageAt) / 1000)} s`
+            : STATE_TEXT[c.state];
+        const lag = c.state === 'live' && Number.isFinite(c.lagMs) ? `, lag ${lagText(c.lagMs)} (includes clock skew)` : '';
+        return html`<span class="chip" data-url=${c.url} data-state=${c.state} title="${c.url} — ${STATE_TEXT[c.state]}${c.detail ? `: ${c.detail}` : ''}${lag}">
           <span class="dot ${state}" aria-hidden="true"></span>
           <span class="name">${hostLabel(c)}</span>
-          <span class="meta">${meta}</span>
+          ${meta ? html`<span class="meta">${meta}</span>` : nothing}
           <button aria-label="remove ${hostLabel(c)}" @click=${() => this.emit('host-remove', c.url)}>×</button>
         </span>`;
       })}

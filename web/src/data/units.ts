@@ -151,3 +151,9 @@ export function formatValue(value: number, kind: Kind): string {
     }
   }
 }
+
+/** A lag, short: `12 ms`, `999 ms`, then seconds, `1.2 s`, `180.0 s`. */
+export function lagText(ms: number): string {
+  const lag = Math.max(0, Math.round(ms));
+  return lag < 1000 ? `${lag} ms` : `${(lag / 1000).toFixed(1)} s`;
+}
