@@ -162,6 +162,14 @@ describe(`the console with ${HOSTS} hosts × ${CGROUPS} cgroups`, { timeout: 600
       return { kept: trs.filter((tr) => tr.was === tr.getAttribute('data-key')).length, rewritten: trs.filter((tr) => tr.was !== tr.getAttribute('data-key')).length };
     });
     assert.ok(left > 0 && rewritten === left && kept === top.length - left, `after a scroll ${left} rows left the view: ${rewritten} elements rewritten, ${kept} kept their row`);
+    // The elements are in slot order: aria-owns gives the rows' order, the one aria-rowindex gives.
+    const order = await table.evaluate((el) => {
+      const root = el.shadowRoot!;
+      const byIndex = [...root.querySelectorAll('[role="row"][data-key]')].sort((a, b) => Number(a.getAttribute('aria-rowindex')) - Number(b.getAttribute('aria-rowindex')));
+      const owned = root.querySelector('.tbody')!.getAttribute('aria-owns')!.split(' ').map((id) => root.getElementById(id)?.getAttribute('data-key'));
+      return { owned, byIndex: byIndex.map((tr) => tr.getAttribute('data-key')) };
+    });
+    assert.deepEqual(order.owned, order.byIndex, 'aria-owns lists the rows in their order');
     await table.locator('.scroller').evaluate((s) => s.scrollTo(0, s.scrollHeight));
     const bottom = await until('the last rows after scrolling to the end', async () => {
       const now = await keys();

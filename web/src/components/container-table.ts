@@ -84,8 +84,6 @@ export class ContainerTable extends LitElement {
   });
   /** Keys of the rendered rows, by the slot (the element) each is rendered in. */
   private slots: string[] = [];
-  /** Index in `rows` of each rendered row. */
-  private readonly indexOf = new Map<string, number>();
   /** Keyboard focus is on a row: after a render it moves to the selected row's element. */
   private focusSelected = false;
 
@@ -175,6 +173,10 @@ export class ContainerTable extends LitElement {
     const key = desc ? this.sort.slice(1) : this.sort;
     const [from, to] = this.range();
     const selected = this.rows.some((r) => r.key === this.selected) ? this.selected : this.rows[0]?.key;
+    const placed = this.place(from, to);
+    // The elements' ids in the rows' order, for aria-owns.
+    const ids: string[] = [];
+    placed.forEach(({ index }, slot) => (ids[index - from] = `slot-${slot}`));
     return html`
       <div class="scroller" @scroll=${this.onScroll} @keydown=${this.onKey} @focusin=${this.onFocus} @focusout=${this.onBlur}>
         <div class="table" role="table" aria-rowcount=${this.rows.length + 1}>
@@ -186,8 +188,8 @@ export class ContainerTable extends LitElement {
               </div>`,
             )}
           </div>
-          <div class="tbody" role="rowgroup" style="height:${this.rows.length * ROW_HEIGHT}px" aria-owns=${this.owns(from)}>
-            ${this.place(from, to).map((r, slot) => this.row(r, this.indexOf.get(r.key)!, slot, r.key === selected))}
+          <div class="tbody" role="rowgroup" style="height:${this.rows.length * ROW_HEIGHT}px" aria-owns=${ids.join(' ')}>
+            ${placed.map(({ row, index }, slot) => this.row(row, index, slot, row.key === selected))}
           </div>
         </div>
       </div>
@@ -201,22 +203,11 @@ export class ContainerTable extends LitElement {
    * row, not all of them. The elements are then in slot order, not the rows' order: `aria-owns`
    * gives assistive technology the rows' order, and `aria-rowindex` each row's place.
    */
-  private place(from: number, to: number): ContainerRow[] {
-    const wanted = new Map<string, ContainerRow>();
-    this.indexOf.clear();
-    for (let i = from; i < to; i++) {
-      const r = this.rows[i]!;
-      wanted.set(r.key, r);
-      this.indexOf.set(r.key, i);
-    }
+  private place(from: number, to: number): Array<{ row: ContainerRow; index: number }> {
+    const wanted = new Map<string, { row: ContainerRow; index: number }>();
+    for (let index = from; index < to; index++) wanted.set(this.rows[index]!.key, { row: this.rows[index]!, index });
     this.slots = placeInSlots(this.slots, [...wanted.keys()]);
     return this.slots.map((key) => wanted.get(key)!);
-  }
-
-  /** The ids of the rendered rows' elements in the rows' order. */
-  private owns(from: number): string {
-    const slotOf = new Map(this.slots.map((key, slot) => [key, slot]));
-    return this.rows.slice(from, from + this.slots.length).map((r) => `slot-${slotOf.get(r.key)}`).join(' ');
   }
 
   private row(r: ContainerRow, index: number, slot: number, selected: boolean) {
