@@ -27,10 +27,6 @@ export function labelHosts(connections: Iterable<AgentConnection>): void {
 }
 
 /**
- * The connected agents: one chip each with hostname, connection state and lag, a button to
- * remove it, and a field to add another by URL. Emits `host-add` {url} and `host-remove` {url}.
- */
-/**
  * A live host's lag is shown on its chip from this much on (and always in its tooltip). Under
  * it the chip's text stays still: the lag changes with every sample, and re-laying out and
  * repainting the header twice a second for it made the slowest frames of every view (3-4 ms
@@ -38,6 +34,11 @@ export function labelHosts(connections: Iterable<AgentConnection>): void {
  */
 const LATE_MS = 1000;
 
+/**
+ * The connected agents: one chip each with hostname, connection state and lag (see LATE_MS), a
+ * button to remove it, and a field to add another by URL. Emits `host-add` {url} and
+ * `host-remove` {url}.
+ */
 export class HostList extends LitElement {
   static override properties = { connections: { attribute: false }, error: { state: true } };
   declare connections: AgentConnection[];
