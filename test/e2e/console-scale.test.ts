@@ -170,6 +170,32 @@ describe(`the console with ${HOSTS} hosts × ${CGROUPS} cgroups`, { timeout: 600
       return { owned, byIndex: byIndex.map((tr) => tr.getAttribute('data-key')) };
     });
     assert.deepEqual(order.owned, order.byIndex, 'aria-owns lists the rows in their order');
+    // A render skips the rows whose values were not read again (their version is unchanged): a
+    // value changed behind the table's back shows only once the row's version moves. Done in one
+    // task, so no pass of the live data runs in between.
+    const shown = await table.evaluate(async (el) => {
+      const t = el as unknown as HTMLElement & { rows: Array<{ key: string; cpu: number; version: number }>; requestUpdate(): void; updateComplete: Promise<unknown> };
+      const tr = t.shadowRoot!.querySelector('[role="row"][data-key]')!;
+      const row = t.rows.find((r) => r.key === tr.getAttribute('data-key'))!;
+      // Lit keeps the cell's element and changes its text.
+      const cell = tr.querySelectorAll('[role="cell"]')[2]!;
+      const before = cell.textContent!.trim();
+      const cpu = row.cpu;
+      row.cpu = 4321;
+      t.requestUpdate();
+      await t.updateComplete;
+      const unchangedVersion = cell.textContent!.trim();
+      row.version++;
+      t.requestUpdate();
+      await t.updateComplete;
+      const newVersion = cell.textContent!.trim();
+      row.cpu = cpu;
+      row.version++;
+      t.requestUpdate();
+      return { before, unchangedVersion, newVersion };
+    });
+    assert.equal(shown.unchangedVersion, shown.before, 'a row whose version did not move is not rendered again');
+    assert.match(shown.newVersion, /^4\.?3/, `the row rendered again once its version moved: ${JSON.stringify(shown)}`);
     await table.locator('.scroller').evaluate((s) => s.scrollTo(0, s.scrollHeight));
     const bottom = await until('the last rows after scrolling to the end', async () => {
       const now = await keys();

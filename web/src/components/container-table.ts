@@ -1,4 +1,5 @@
 import { LitElement, css, html, nothing, unsafeCSS } from 'lit';
+import { guard } from 'lit/directives/guard.js';
 import { worstPressure, type ContainerRow } from '../data/containers.js';
 import { placeInSlots } from '../data/slots.js';
 import { formatValue } from '../data/units.js';
@@ -189,7 +190,12 @@ export class ContainerTable extends LitElement {
             )}
           </div>
           <div class="tbody" role="rowgroup" style="height:${this.rows.length * ROW_HEIGHT}px" aria-owns=${ids.join(' ')}>
-            ${placed.map(({ row, index }, slot) => this.row(row, index, slot, row.key === selected))}
+            ${placed.map(({ row, index }, slot) => {
+              const isSelected = row.key === selected;
+              // A pass reads new values into the rows of the hosts that sent a sample; the others
+              // (most of them, with samples arriving all through the second) are not rendered again.
+              return guard([row, row.version, index, isSelected], () => this.row(row, index, slot, isSelected));
+            })}
           </div>
         </div>
       </div>

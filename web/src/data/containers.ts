@@ -76,6 +76,11 @@ export interface ContainerRow {
   memoryPressure: number;
   ioPressure: number;
   tasks: number;
+  /**
+   * Bumped each time refreshRow reads the row's values again. A row whose version and place
+   * are unchanged renders the same, so the table skips it.
+   */
+  version: number;
 }
 
 /** Instance ids of a metric by instance name (built per call: hosts change instances). */
@@ -203,7 +208,7 @@ export function memoryLimit(bytes: number, physmemBytes = Infinity): number {
   return bytes > 0 && bytes < UNLIMITED && bytes < physmemBytes ? bytes : NaN;
 }
 
-function row(source: SeriesSource, r: ResourceReader, host: string, hostname: string, cgroup: string, hostCpus: number): Omit<ContainerRow, 'key' | 'id' | 'name' | 'kind' | 'engine' | 'pod' | 'namespace' | 'image' | 'running'> {
+function row(source: SeriesSource, r: ResourceReader, host: string, hostname: string, cgroup: string, hostCpus: number): Omit<ContainerRow, 'key' | 'id' | 'name' | 'kind' | 'engine' | 'pod' | 'namespace' | 'image' | 'running' | 'version'> {
   const periods = r.current(['cgroup.cpusched.periods'], cgroup);
   const throttled = r.current(['cgroup.cpusched.throttled'], cgroup);
   const cpuset = r.string('cgroup.cpuset.cpus', cgroup);
@@ -266,6 +271,7 @@ export function containerRows(source: SeriesSource, host: string, hostname: stri
       running: path !== '' && running !== 0,
       rxBps: r.current(['containers.network.interface.in.bytes'], cid),
       txBps: r.current(['containers.network.interface.out.bytes'], cid),
+      version: 0,
     });
   }
   if (allCgroups) {
@@ -286,6 +292,7 @@ export function containerRows(source: SeriesSource, host: string, hostname: stri
         namespace: '',
         image: '',
         running: true,
+        version: 0,
       });
     }
   }
@@ -299,6 +306,7 @@ export function refreshRow(source: SeriesSource, r: ResourceReader, target: Cont
     target.rxBps = r.current(['containers.network.interface.in.bytes'], target.id);
     target.txBps = r.current(['containers.network.interface.out.bytes'], target.id);
   }
+  target.version++;
 }
 
 /** a + b where a missing side counts as 0, but both missing stay missing. */
