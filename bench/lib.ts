@@ -79,10 +79,10 @@ function statFields(pid: number): string[] | undefined {
   }
 }
 
-/** CPU seconds (utime + stime) a process has used, in whole clock ticks (10 ms); 0 once it is gone. */
-function tickSeconds(pid: number): number {
+/** User and system CPU seconds (utime, stime) a process has used, in whole clock ticks (10 ms); zeros once it is gone. */
+function tickSeconds(pid: number): [user: number, system: number] {
   const f = statFields(pid);
-  return f ? (Number(f[11]) + Number(f[12])) / CLK_TCK : 0;
+  return f ? [Number(f[11]) / CLK_TCK, Number(f[12]) / CLK_TCK] : [0, 0];
 }
 
 /**
@@ -145,12 +145,6 @@ function parents(): Map<number, number[]> {
   return byParent;
 }
 
-/** User and system CPU seconds (utime, stime) a process has used, in whole clock ticks; zeros once it is gone. */
-function userSystemTicks(pid: number): [number, number] {
-  const f = statFields(pid);
-  return f ? [Number(f[11]) / CLK_TCK, Number(f[12]) / CLK_TCK] : [0, 0];
-}
-
 /**
  * A CPU meter over a set of pids: `stop()` gives the CPU seconds they used since `start`, and the
  * wall seconds. Per pid it counts the threads' nanoseconds (`cpuSeconds`); when the process's
@@ -160,17 +154,18 @@ function userSystemTicks(pid: number): [number, number] {
  * reading the kernel's files costs in the kernel itself, apart from the reader's own code.
  */
 export function cpuMeter(pids: readonly number[]): { stop(): { cpu: number; wall: number; system: number } } {
-  const start = pids.map((pid) => [cpuSeconds(pid), tickSeconds(pid), userSystemTicks(pid)] as const);
+  const start = pids.map((pid) => [cpuSeconds(pid), tickSeconds(pid)] as const);
   const t0 = performance.now();
   return {
     stop: () => {
       let [cpu, user, system] = [0, 0, 0];
       pids.forEach((pid, i) => {
-        const [nanos, ticks] = [cpuSeconds(pid) - start[i]![0], tickSeconds(pid) - start[i]![1]];
-        cpu += ticks > nanos + 2 / CLK_TCK ? ticks : nanos;
-        const [u, s] = userSystemTicks(pid);
-        user += u - start[i]![2][0];
-        system += s - start[i]![2][1];
+        const nanos = cpuSeconds(pid) - start[i]![0];
+        const [u, s] = tickSeconds(pid);
+        const [du, ds] = [u - start[i]![1][0], s - start[i]![1][1]];
+        cpu += du + ds > nanos + 2 / CLK_TCK ? du + ds : nanos;
+        user += du;
+        system += ds;
       });
       return { cpu, wall: (performance.now() - t0) / 1000, system: user + system > 0 ? (cpu * system) / (user + system) : NaN };
     },
