@@ -3,7 +3,7 @@ import { Slices } from '../slices.js';
 import { log } from '../log.js';
 import { CgroupDir, walkCgroups, type CgroupFileReader } from './cgroup-dir.js';
 import { CgroupWatch, REREAD_EVERY, processWatchBudget, type WatchBudget } from './cgroup-watch.js';
-import { KeptFiles } from './kept-files.js';
+import { KeptFiles, processFdBudget } from './kept-files.js';
 import type { CollectContext } from './types.js';
 
 /** Whether the warning that inotify watches ran out was logged: once per process is enough. */
@@ -164,6 +164,7 @@ export class CgroupTree {
       const parent = dir.path.slice(0, dir.path.lastIndexOf('/'));
       subdirs.set(parent, (subdirs.get(parent) ?? 0) + 1);
     }
+    this.releaseGone(this.listed, found);
     this.listed = found;
     this.subdirs = found.map((dir) => subdirs.get(dir.path) ?? 0);
     this.agreed = counted === found.length;
@@ -171,6 +172,17 @@ export class CgroupTree {
     this.stale = false;
     this.passesSinceWalk = 0;
     this.watch(found);
+  }
+
+  /**
+   * Closes the kept descriptors of the cgroups listed before and not now. The sweeps would close
+   * them only after the kept files' linger (a removed cgroup's files are not read again), and
+   * until then they would keep the removed cgroup's files open.
+   */
+  private releaseGone(before: readonly CgroupDir[], found: readonly CgroupDir[]): void {
+    if (before.length === 0) return;
+    const still = new Set(found.map((dir) => dir.path));
+    for (const dir of before) if (!still.has(dir.path)) for (const path of dir.paths.values()) this.kept.release(path);
   }
 
   /** Watches the directories of a new listing, keeping the watches of those listed before. */
@@ -254,7 +266,8 @@ export class CgroupTrees {
   private current = new Map<string, CgroupTree>();
 
   constructor(
-    readonly kept = new KeptFiles(),
+    // A cgroup's limits are re-read every REREAD_EVERY passes: their descriptors wait for it.
+    readonly kept = new KeptFiles(processFdBudget(), REREAD_EVERY),
     private readonly watches: WatchBudget = processWatchBudget(),
   ) {}
 

@@ -83,6 +83,45 @@ test('sweep closes the descriptors of files not read since the previous sweep', 
   assert.equal(descriptorsOn('/proc/uptime'), 0);
 });
 
+test('with linger, a file read every few passes keeps its descriptor between reads, and loses it after', () => {
+  const kept = new KeptFiles(new FdBudget(10), 3);
+  // Read in the first pass only: the sweeps after the next 3 passes without a read keep it,
+  // the one after the 4th lets it go.
+  kept.read('/proc/loadavg', true);
+  for (let pass = 0; pass < 5; pass++) {
+    kept.read('/proc/uptime', true);
+    kept.sweep();
+    assert.equal(descriptorsOn('/proc/loadavg'), pass < 4 ? 1 : 0, `after pass ${pass}`);
+  }
+  kept.read('/proc/loadavg', true);
+  for (let pass = 0; pass < 3; pass++) {
+    kept.sweep();
+    assert.equal(descriptorsOn('/proc/loadavg'), 1, `sweep ${pass + 1} after its read: still kept`);
+  }
+  // Read again within the linger: the same descriptor, no second one.
+  kept.read('/proc/loadavg', true);
+  assert.equal(descriptorsOn('/proc/loadavg'), 1);
+  assert.equal(kept.size, 2);
+  kept.close();
+});
+
+test('with linger, a full budget lets go of every file not read in the latest pass', () => {
+  const budget = new FdBudget(2);
+  const kept = new KeptFiles(budget, 10);
+  kept.read('/proc/version', true);
+  kept.read('/proc/meminfo', true);
+  kept.sweep();
+  kept.read('/proc/meminfo', true);
+  kept.sweep();
+  // The budget was full at the sweep: version, not read in the latest pass, gave its descriptor
+  // up for files read every pass, whatever the linger.
+  assert.equal(descriptorsOn('/proc/version'), 0);
+  assert.equal(descriptorsOn('/proc/meminfo'), 1);
+  kept.read('/proc/vmstat', true);
+  assert.equal(kept.size, 2, 'the freed descriptor went to a file read in this pass');
+  kept.close();
+});
+
 test('a missing file: readOptional gives undefined and counts it vanished; other errors throw', () => {
   const kept = new KeptFiles(new FdBudget(10));
   const ctx = { wants: () => true, unreadable: () => assert.fail('not a permission problem') };
