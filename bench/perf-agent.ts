@@ -79,7 +79,10 @@ try {
   const { stdout } = await run('perf', ['script', '-i', `${dir}/perf.data`, '-F', SCRIPT_FIELDS], { maxBuffer: 1 << 30 });
   const samples = parsePerfScript(stdout).filter((s) => s.pid === pid);
   const byBucket = new Map<string, number>();
-  for (const s of samples) byBucket.set(bucket(s), (byBucket.get(bucket(s)) ?? 0) + 1);
+  for (const s of samples) {
+    const where = bucket(s);
+    byBucket.set(where, (byBucket.get(where) ?? 0) + 1);
+  }
   // One sample stands for 1/HZ s of one thread's CPU.
   const msPerSecond = (n: number): string => ((n / HZ / wall) * 1000).toFixed(2);
   const rows = [...byBucket].sort((a, b) => b[1] - a[1]);
