@@ -227,8 +227,9 @@ export class CgroupTree {
     });
   }
 
-  /** Lets go of every watch (the tree is no longer used). */
+  /** Lets go of every watch and kept descriptor (the tree is no longer used). */
   close(): void {
+    this.releaseGone(this.listed, []);
     for (const watch of this.watches.values()) watch.close();
     this.watches.clear();
     this.watchedAll = false;

@@ -173,6 +173,22 @@ describe('cgroup trees on this host', () => {
     assert.equal(descriptorsUnder(root), 0);
   });
 
+  it('a hierarchy no pass visits any more lets go of its descriptors, whatever the linger', { skip: !v1 && 'no v1 cpu hierarchy' }, async () => {
+    const cg = new TestCgroup();
+    cgroups.push(cg);
+    const root = cg.dir('cpu');
+    mkdir(`${root}/a`);
+    // Descriptors linger for REREAD_EVERY sweeps, as in the agent.
+    const trees = new CgroupTrees(new KeptFiles(new FdBudget(1000), REREAD_EVERY), unwatched());
+    for (let n = 0; n < 2; n++) await pass(trees, root, 2, 'cpu.shares');
+    assert.equal(descriptorsUnder(root), 2, 'the root\'s and /a\'s cpu.shares are kept open');
+    // Two passes that do not visit the tree: the first begins without it, the second closes it.
+    trees.beginPass();
+    trees.beginPass();
+    assert.equal(descriptorsUnder(root), 0, 'the tree no pass uses holds no descriptor');
+    trees.kept.close();
+  });
+
   it('watched, v1: a limit is read again only after a write; a cgroup made shows without any count', { skip: !v1 && 'no v1 cpu hierarchy' }, async () => {
     const cg = new TestCgroup();
     cgroups.push(cg);
