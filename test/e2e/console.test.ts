@@ -116,6 +116,11 @@ describe('the web console in Chromium', { timeout: 300_000 }, () => {
     await page.locator('host-list input').press('Enter');
     await until('both agents live', async () => (await page.locator('host-list .chip[data-state="live"]').count()) === 2);
     assert.deepEqual(new URL(page.url()).searchParams.getAll('host'), [a!.url, b!.url]);
+    // Both agents run on this host: their one hostname is told apart by each one's address.
+    for (const agent of [a!, b!]) {
+      const address = new URL(agent.url).host;
+      await until(`the chip of ${address} to name it`, async () => (await page.locator(`host-list .chip[data-url="${agent.url}"]`).innerText()).includes(`(${address})`));
+    }
     // Side by side: each widget once per host.
     await until('a context-switch chart per host', async () => (await page.locator('metric-chart[data-widget="pswitch"] canvas').count()) === 2);
     const charts = 'metric-chart[data-widget="pswitch"]';

@@ -4,7 +4,7 @@ import { cgroupFamily } from '../../agent/metrics/cgroup.js';
 import { containerNetworkFamily, containersFamily } from '../../agent/metrics/containers.js';
 import { cpuFamily } from '../../agent/metrics/cpu.js';
 import { memFamily } from '../../agent/metrics/mem.js';
-import { ResourceReader, containerRows, cpuLimit, cpusetSize, filterRows, memoryLimit, refreshRow, resourceTerms, sortRows } from '../../web/src/data/containers.js';
+import { ResourceReader, carryOver, containerRows, cpuLimit, cpusetSize, filterRows, memoryLimit, refreshRow, resourceTerms, sortRows } from '../../web/src/data/containers.js';
 import { Catalog, HostData, SINGULAR, type MetricMeta } from '../../web/src/data/host-data.js';
 import type { RawValue } from '../../web/src/data/rate.js';
 
@@ -82,6 +82,26 @@ test('a row in view reads the newest sample again, with the host\'s reused reade
   assert.deepEqual(stale.map((r) => r.version), fresh.map(() => 1));
   assert.deepEqual(stale.map((r) => ({ ...r, version: 0 })), fresh);
   assert.ok(fresh.some((r) => r.rxBps > 0) && fresh.some((r) => r.readBps > 0) && fresh.some((r) => r.oomKills > 0), 'the fixture has values to restore');
+});
+
+test('rows made again keep their objects while the host lists the same rows', () => {
+  const source = host();
+  const reader = new ResourceReader(source);
+  const shown = containerRows(source, 'http://h:44322', 'h', true, reader).map((r) => ({ ...r, cpu: 0, readBps: 0 }));
+  const fresh = containerRows(source, 'http://h:44322', 'h', true, reader);
+  const objects = [...shown];
+  const kept = carryOver(shown, fresh);
+  assert.equal(kept, shown, 'the same array: the view keeps its order and filter');
+  assert.ok(kept.every((r, i) => r === objects[i]), 'the same row objects');
+  assert.deepEqual(kept.map((r) => ({ ...r, version: 0 })), fresh, 'with the new values');
+  assert.ok(kept.every((r) => r.version === 1), 'each version moved, so the table renders it again');
+  assert.ok(fresh.some((r) => r.cpu > 0) && fresh.some((r) => r.readBps > 0), 'the fixture has values to carry over');
+  // Another row set, or a row that is another container now: the new rows.
+  const gone = fresh.slice(1);
+  assert.equal(carryOver(kept, gone), gone);
+  const renamed = fresh.map((r, i) => (i === 0 ? { ...r, name: 'renamed' } : r));
+  assert.equal(carryOver(kept, renamed), renamed);
+  assert.equal(kept[0]!.name, fresh[0]!.name, 'a row set not carried over is left as it was');
 });
 
 test('containers join their cgroup metrics through containers.cgroup', () => {

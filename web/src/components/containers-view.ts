@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import type { ChartSpec, Line, Term } from '../data/chart-data.js';
 import type { AgentConnection } from '../data/connection.js';
 import {
-  RESOURCE_OF, ResourceReader, containerRows, filterRows, refreshRow, resourceTerms, resourceValue, sortRows, type ContainerRow,
+  RESOURCE_OF, ResourceReader, carryOver, containerRows, filterRows, refreshRow, resourceTerms, resourceValue, sortRows, type ContainerRow,
 } from '../data/containers.js';
 import type { SeriesSource } from '../data/host-data.js';
 import { RESOURCES, type Resource } from '../data/url-state.js';
@@ -97,6 +97,8 @@ export class ContainersView extends LitElement {
   declare cgroups: boolean;
 
   private rows: ContainerRow[] = [];
+  /** How many of the rows are containers (not plain cgroups). */
+  private containers = 0;
   /** No containers anywhere: cgroups are shown instead. */
   private fellBack = false;
   private readonly byHost = new Map<string, HostRows>();
@@ -174,9 +176,11 @@ export class ContainersView extends LitElement {
       const stamp = rowSetStamp(c);
       // The instance index holds as long as the catalog: a new sample alone does not change it.
       const reader = source && (old?.stamp === stamp && old.reader?.source === source ? old.reader : new ResourceReader(source));
-      const rows = reader ? containerRows(source, c.url, hostLabel(c), cgroups, reader) : [];
+      const fresh = reader ? containerRows(source, c.url, hostLabel(c), cgroups, reader) : [];
+      const rows = old ? carryOver(old.rows, fresh) : fresh;
       this.byHost.set(c.url, { stamp, version: source?.version ?? -1, at: now, reader, rows, ranks: reader ? rankRows(source, rows, this.resource, reader) : new Map() });
-      changed = rowsChanged = true;
+      changed = true;
+      if (rows !== old?.rows) rowsChanged = true;
     };
     for (const c of this.connections) {
       const source = c.store('main');
@@ -196,6 +200,7 @@ export class ContainersView extends LitElement {
     if (rowsChanged) {
       for (const url of this.byHost.keys()) if (!this.connections.some((c) => c.url === url)) this.byHost.delete(url);
       this.rows = this.connections.flatMap((c) => this.byHost.get(c.url)?.rows ?? []);
+      this.containers = this.rows.filter((r) => r.kind === 'container').length;
     }
     return changed;
   }
@@ -210,7 +215,6 @@ export class ContainersView extends LitElement {
 
   override render() {
     const shown = this.ordered();
-    const containers = this.rows.filter((r) => r.kind === 'container').length;
     return html`
       <host-state .connections=${this.connections}></host-state>
       <div class="toolbar" role="toolbar" aria-label="container filters">
@@ -232,7 +236,7 @@ export class ContainersView extends LitElement {
       ${this.fellBack
         ? html`<p class="note" role="status">No containers found on ${this.connections.map(hostLabel).join(', ')}: showing cgroups.</p>`
         : nothing}
-      ${this.rows.length === 0 && containers === 0 && !this.fellBack
+      ${this.rows.length === 0 && this.containers === 0 && !this.fellBack
         ? html`<p class="note" role="status">Waiting for data…</p>`
         : nothing}
       ${shown.length === 0 && this.rows.length > 0 ? html`<p class="note" role="status">Nothing matches “${this.filter}”.</p>` : nothing}

@@ -309,6 +309,25 @@ export function refreshRow(source: SeriesSource, r: ResourceReader, target: Cont
   target.version++;
 }
 
+/**
+ * What a row is, rather than what it measures: what the table filters and orders rows by
+ * besides their values. A row whose identity changes is another row.
+ */
+const IDENTITY = ['key', 'host', 'hostname', 'id', 'name', 'kind', 'engine', 'pod', 'namespace', 'image', 'cgroup'] as const;
+
+/**
+ * `fresh`, a host's rows made again, as the objects of `old` when both list the same rows in the
+ * same order: their values are replaced in place (each one's version moves, as refreshRow's do)
+ * and `old` itself is returned. A host's rows are made again every few seconds; most times
+ * nothing but the values changed, and handing the view the same array keeps its order, its
+ * filter and the table's rows without re-keying a thousand of them. Otherwise `fresh`.
+ */
+export function carryOver(old: ContainerRow[], fresh: ContainerRow[]): ContainerRow[] {
+  if (old.length !== fresh.length || old.some((r, i) => IDENTITY.some((k) => r[k] !== fresh[i]![k]))) return fresh;
+  old.forEach((r, i) => Object.assign(r, fresh[i], { version: r.version + 1 }));
+  return old;
+}
+
 /** a + b where a missing side counts as 0, but both missing stay missing. */
 export function plus(a: number, b: number): number {
   return Number.isNaN(a) ? b : Number.isNaN(b) ? a : a + b;
