@@ -3,7 +3,7 @@
  * subscriber for `seconds`, then prints CPU and self time by function. For finding what to optimise.
  *   node --import tsx bench/profile-agent.ts [cgroups] [seconds] [agent args...]
  */
-import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { BenchCgroups, cpuMeter, sleep } from './lib.js';
 import { consoleMetrics, servedNames, subscribe } from './agent.js';
@@ -33,7 +33,10 @@ try {
   await cgroups.destroy();
 }
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
-const profile = JSON.parse(readFileSync(`${dir}/${file}`, 'utf8')) as {
+const text = readFileSync(`${dir}/${file}`, 'utf8');
+// Read: the profile has served, and a directory per run would pile up in /tmp.
+rmSync(dir, { recursive: true, force: true });
+const profile = JSON.parse(text) as {
   nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
   samples: number[]; timeDeltas: number[];
 };
