@@ -1,9 +1,9 @@
 /**
  * Not a scenario: profiles the agent (node --cpu-prof) at 100 bench cgroups with one console
  * subscriber for `seconds`, then prints CPU and self time by function. For finding what to optimise.
- *   node --import tsx bench/profile-agent.ts [cgroups] [seconds] [agent args...]
+ *   [VIGIL_BENCH_PROFILE=<dir>] node --import tsx bench/profile-agent.ts [cgroups] [seconds] [agent args...]
  */
-import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { BenchCgroups, cpuMeter, sleep } from './lib.js';
 import { consoleMetrics, servedNames, subscribe } from './agent.js';
@@ -34,7 +34,12 @@ try {
 }
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
 const text = readFileSync(`${dir}/${file}`, 'utf8');
-// Read: the profile has served, and a directory per run would pile up in /tmp.
+// Kept only where asked (to open in DevTools): a directory per run would pile up in /tmp.
+const keepIn = process.env.VIGIL_BENCH_PROFILE;
+if (keepIn) {
+  mkdirSync(keepIn, { recursive: true });
+  copyFileSync(`${dir}/${file}`, `${keepIn}/agent.cpuprofile`);
+}
 rmSync(dir, { recursive: true, force: true });
 const profile = JSON.parse(text) as {
   nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }>;
@@ -74,4 +79,4 @@ for (const [id, t] of self) {
 console.log('--- agent functions, inclusive'); top(inclusive, 30);
 console.log('--- by file'); top(byFile, 25);
 console.log('--- by function'); top(byFn, 40);
-console.log(`profile: ${dir}/${file}`);
+console.log(keepIn ? `profile: ${keepIn}/agent.cpuprofile` : 'profile not kept (VIGIL_BENCH_PROFILE=<dir> keeps it)');
