@@ -152,7 +152,7 @@ export class EngineApi {
     this.events = undefined;
     if (this.connectedNow) {
       log.warn('lost the container engine API; its containers are named by id until it returns (retrying)', {
-        engine: this.engine, socket: this.socketPath, error: error ?? 'its socket file is gone',
+        engine: this.engine, socket: this.socketPath, error,
       });
     } else if (!this.everConnected && !this.toldMissing) {
       this.toldMissing = true;

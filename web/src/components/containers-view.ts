@@ -97,8 +97,6 @@ export class ContainersView extends LitElement {
   declare cgroups: boolean;
 
   private rows: ContainerRow[] = [];
-  /** How many of the rows are containers (not plain cgroups). */
-  private containers = 0;
   /** No containers anywhere: cgroups are shown instead. */
   private fellBack = false;
   private readonly byHost = new Map<string, HostRows>();
@@ -200,7 +198,6 @@ export class ContainersView extends LitElement {
     if (rowsChanged) {
       for (const url of this.byHost.keys()) if (!this.connections.some((c) => c.url === url)) this.byHost.delete(url);
       this.rows = this.connections.flatMap((c) => this.byHost.get(c.url)?.rows ?? []);
-      this.containers = this.rows.filter((r) => r.kind === 'container').length;
     }
     return changed;
   }
@@ -236,7 +233,7 @@ export class ContainersView extends LitElement {
       ${this.fellBack
         ? html`<p class="note" role="status">No containers found on ${this.connections.map(hostLabel).join(', ')}: showing cgroups.</p>`
         : nothing}
-      ${this.rows.length === 0 && this.containers === 0 && !this.fellBack
+      ${this.rows.length === 0 && !this.fellBack
         ? html`<p class="note" role="status">Waiting for data…</p>`
         : nothing}
       ${shown.length === 0 && this.rows.length > 0 ? html`<p class="note" role="status">Nothing matches “${this.filter}”.</p>` : nothing}
