@@ -30,6 +30,10 @@ export const SOURCES = {
   memoryLimit: ['cgroup.memory.max', 'cgroup.memory.limit'],
   readBytes: ['cgroup.io.stat.rbytes', 'cgroup.blkio.all.throttle.io_service_bytes.read'],
   writeBytes: ['cgroup.io.stat.wbytes', 'cgroup.blkio.all.throttle.io_service_bytes.write'],
+  periods: ['cgroup.cpusched.periods'],
+  throttled: ['cgroup.cpusched.throttled'],
+  rxBytes: ['containers.network.interface.in.bytes'],
+  txBytes: ['containers.network.interface.out.bytes'],
 } as const;
 
 /** Metrics named `<cgroup or container>::<device>`, summed per cgroup or container. */
@@ -110,6 +114,13 @@ function idsByPrefix(source: SeriesSource, metric: string): Map<string, number[]
   return map;
 }
 
+/** The series holding a resource of one instance: a metric, its instance ids and the factor to base units. */
+interface Parts {
+  metric: string;
+  ids: number[];
+  factor: number;
+}
+
 /**
  * A resource of one cgroup: per-cgroup or per-device metrics, converted to base units (cores,
  * bytes, bytes/s). Returns the source metric actually used (for charts) as well.
@@ -124,6 +135,8 @@ export class ResourceReader {
   private readonly direct = new Map<string, Map<string, number>>();
   private readonly perDevice = new Map<string, Map<string, number[]>>();
   private readonly factors = new Map<string, number | undefined>();
+  /** parts() by source list and instance (null: none), asked for each row's values every sample. */
+  private readonly resolved = new Map<readonly string[], Map<string, Parts | null>>();
 
   constructor(readonly source: SeriesSource) {}
 
@@ -148,8 +161,19 @@ export class ResourceReader {
     return this.factors.get(metric);
   }
 
-  /** The series (metric, instance ids, factor to base units) holding a resource of `instance`. */
-  parts(metrics: readonly string[], instance: string): { metric: string; ids: number[]; factor: number } | undefined {
+  /**
+   * The series holding a resource of `instance`, looked up once per source list (a constant, such
+   * as SOURCES.cpu) and instance: every sample asks it again for each row in view.
+   */
+  parts(metrics: readonly string[], instance: string): Parts | undefined {
+    let byInstance = this.resolved.get(metrics);
+    if (!byInstance) this.resolved.set(metrics, (byInstance = new Map()));
+    let p = byInstance.get(instance);
+    if (p === undefined) byInstance.set(instance, (p = this.resolve(metrics, instance) ?? null));
+    return p ?? undefined;
+  }
+
+  private resolve(metrics: readonly string[], instance: string): Parts | undefined {
     for (const metric of metrics) {
       const factor = this.factor(metric);
       if (factor === undefined) continue;
@@ -209,8 +233,8 @@ export function memoryLimit(bytes: number, physmemBytes = Infinity): number {
 }
 
 function row(source: SeriesSource, r: ResourceReader, host: string, hostname: string, cgroup: string, hostCpus: number): Omit<ContainerRow, 'key' | 'id' | 'name' | 'kind' | 'engine' | 'pod' | 'namespace' | 'image' | 'running' | 'version'> {
-  const periods = r.current(['cgroup.cpusched.periods'], cgroup);
-  const throttled = r.current(['cgroup.cpusched.throttled'], cgroup);
+  const periods = r.current(SOURCES.periods, cgroup);
+  const throttled = r.current(SOURCES.throttled, cgroup);
   const cpuset = r.string('cgroup.cpuset.cpus', cgroup);
   const physmem = toNumber(source.latest('mem.physmem', SINGULAR)) * 1024;
   return {
@@ -269,8 +293,8 @@ export function containerRows(source: SeriesSource, host: string, hostname: stri
       namespace: labels.namespace ?? '',
       image: labels.image ?? '',
       running: path !== '' && running !== 0,
-      rxBps: r.current(['containers.network.interface.in.bytes'], cid),
-      txBps: r.current(['containers.network.interface.out.bytes'], cid),
+      rxBps: r.current(SOURCES.rxBytes, cid),
+      txBps: r.current(SOURCES.txBytes, cid),
       version: 0,
     });
   }
@@ -303,8 +327,8 @@ export function containerRows(source: SeriesSource, host: string, hostname: stri
 export function refreshRow(source: SeriesSource, r: ResourceReader, target: ContainerRow): void {
   Object.assign(target, row(source, r, target.host, target.hostname, target.cgroup, toNumber(source.latest('hinv.ncpu', SINGULAR))));
   if (target.kind === 'container') {
-    target.rxBps = r.current(['containers.network.interface.in.bytes'], target.id);
-    target.txBps = r.current(['containers.network.interface.out.bytes'], target.id);
+    target.rxBps = r.current(SOURCES.rxBytes, target.id);
+    target.txBps = r.current(SOURCES.txBytes, target.id);
   }
   target.version++;
 }
@@ -428,7 +452,7 @@ export const RESOURCE_OF: Record<string, { sum: ReadonlyArray<readonly string[]>
   memory: { sum: [[...SOURCES.workingSet, ...SOURCES.memory]], kind: 'bytes', label: 'memory (working set)', by: 'cgroup' },
   io: { sum: [SOURCES.readBytes, SOURCES.writeBytes], kind: 'bytes/s', label: 'disk I/O', by: 'cgroup' },
   network: {
-    sum: [['containers.network.interface.in.bytes'], ['containers.network.interface.out.bytes']],
+    sum: [SOURCES.rxBytes, SOURCES.txBytes],
     kind: 'bytes/s', label: 'network', by: 'container',
   },
 };
