@@ -160,6 +160,19 @@ describe('the web console in Chromium', { timeout: 300_000 }, () => {
     await page.screenshot({ path: `${SHOTS}containers.png` });
   });
 
+  test('a cgroup made while the table is open gets its rows, and loses them when it goes', async () => {
+    // Its name extends the filter's, so the filtered table lists it beside the burner's.
+    const late = new TestCgroup(`${cgroup!.name}-late`);
+    const rows = (): Promise<number> => page.locator('container-table [role="row"][data-key]').count();
+    try {
+      await until('the new cgroup\'s rows from both agents', async () => (await rows()) === 4);
+      for (const agent of [a!, b!]) assert.equal(await page.locator(`container-table [role="row"][data-key="${agent.url}|${late.path}"]`).count(), 1);
+    } finally {
+      await late.destroy();
+    }
+    await until('the removed cgroup\'s rows to go', async () => (await rows()) === 2);
+  });
+
   test('the icicle view sizes the cgroup by its CPU', async () => {
     await page.locator('header nav button', { hasText: 'Icicle' }).click();
     const share = await until('the cgroup in the icicle', () =>

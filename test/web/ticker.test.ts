@@ -12,7 +12,7 @@ const busy = (ms: number): void => {
   while (performance.now() < end);
 };
 
-const { ticker } = await import('../../web/src/components/ticker.js');
+const { ticker, whenIdle } = await import('../../web/src/components/ticker.js');
 
 test('a pass longer than a frame\'s budget goes on in the next frames, and counts as one pass', () => {
   const ran: string[] = [];
@@ -78,4 +78,34 @@ test('a request during a pass under way gets a pass of its own after it', () => 
   assert.deepEqual(ran, ['a', 'b', 'a', 'b']);
   removeA();
   removeB();
+});
+
+test('idle work runs in the browser\'s idle callbacks, and on a timer where there are none', async () => {
+  // Node has no idle callbacks: the work runs on a timer, told it has no idle time left.
+  const told = await new Promise<{ left: number; forced: boolean }>((resolve) => whenIdle((idle) => resolve({ left: idle.timeRemaining(), forced: idle.didTimeout }), 1000));
+  assert.deepEqual(told, { left: 0, forced: true });
+  let ran = false;
+  whenIdle(() => (ran = true), 1000)();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(ran, false, 'cancelled before it ran');
+
+  // With idle callbacks, the timeout is the browser's to keep, and cancelling cancels that callback.
+  const asked: Array<{ timeout?: number }> = [];
+  const cancelled: number[] = [];
+  const pending = new Map<number, (deadline: IdleDeadline) => void>();
+  globalThis.requestIdleCallback = (cb, options) => (asked.push(options ?? {}), pending.set(pending.size + 1, cb), pending.size);
+  globalThis.cancelIdleCallback = (handle) => void cancelled.push(handle);
+  try {
+    let left = -1;
+    whenIdle((idle) => (left = idle.timeRemaining()), 500);
+    const cancel = whenIdle(() => assert.fail('cancelled'), 700);
+    cancel();
+    assert.deepEqual(asked, [{ timeout: 500 }, { timeout: 700 }]);
+    assert.deepEqual(cancelled, [2]);
+    pending.get(1)!({ didTimeout: false, timeRemaining: () => 12 });
+    assert.equal(left, 12);
+  } finally {
+    delete (globalThis as { requestIdleCallback?: unknown }).requestIdleCallback;
+    delete (globalThis as { cancelIdleCallback?: unknown }).cancelIdleCallback;
+  }
 });

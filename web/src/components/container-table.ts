@@ -238,6 +238,11 @@ export class ContainerTable extends LitElement {
     </div>`;
   }
 
+  /** Renders a pending update at once rather than in a microtask (see ContainersView). */
+  renderNow(): void {
+    this.performUpdate();
+  }
+
   protected override updated(): void {
     if (!this.focusSelected) return;
     const row = this.renderRoot.querySelector<HTMLElement>('.tbody .tr[tabindex="0"]');

@@ -8,7 +8,7 @@ import type { SeriesSource } from '../data/host-data.js';
 import { RESOURCES, type Resource } from '../data/url-state.js';
 import { hostLabel } from './host-list.js';
 import type { TimeView } from './metric-chart.js';
-import { ticker } from './ticker.js';
+import { ticker, whenIdle, type IdleTime } from './ticker.js';
 import type { ContainerTable } from './container-table.js';
 import './container-table.js';
 import './host-state.js';
@@ -43,6 +43,11 @@ const rowSetStamp = (c: AgentConnection): string => `${c.catalog.version}.${host
  * sample's values all the same.
  */
 const RESORT_MS = 3000;
+
+/** The longest a due host waits for idle time before its rows are made again all the same. */
+const REMAKE_TIMEOUT_MS = 1000;
+/** Idle time a host's rows need (about 0.5 ms for 50 rows here), kept in hand before starting another. */
+const IDLE_SLACK_MS = 2;
 
 /** One host's rows and what they were computed from. */
 interface HostRows {
@@ -104,6 +109,11 @@ export class ContainersView extends LitElement {
   /** The table's rows in order, what they were sorted by and when, and the rows they were taken from. */
   private order?: { by: string; at: number; from: ContainerRow[]; shown: ContainerRow[] };
   private unregister?: () => void;
+  /** Hosts due to have their rows made again, in idle time (see refreshHosts), and the idle callback's handle. */
+  private readonly due = new Set<string>();
+  private cancelIdle?: () => void;
+  /** Rows were made again in idle time since the last pass: the next pass renders them. */
+  private remade = false;
 
   constructor() {
     super();
@@ -133,13 +143,23 @@ export class ContainersView extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.unregister = ticker.add(() => {
-      if (this.recompute()) this.requestUpdate();
+      if (!this.recompute()) return;
+      // Rendered now, not in a microtask after the ticker's frame callback: the ticker's frame
+      // budget then counts the table's render too, and the top chart, which refreshes after this
+      // view, draws in the next frame when this one is full, each frame laying out and painting
+      // half as much.
+      this.requestUpdate();
+      this.performUpdate();
+      this.renderRoot.querySelector<ContainerTable>('container-table')?.renderNow();
     });
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.unregister?.();
+    this.cancelIdle?.();
+    this.cancelIdle = undefined;
+    this.due.clear();
   }
 
   /** Rows change with every sample; recomputes the hosts whose data moved. True when any did. */
@@ -159,48 +179,88 @@ export class ContainersView extends LitElement {
 
   /**
    * With many hosts, samples arrive all through the second. A host whose data moved has its rows
-   * made again (and ranked) every RESORT_MS or so, a few hosts a pass so that no frame does them
-   * all (a new cgroup shows up on every host at once); in between, only its rows in the table's
-   * view read the new sample. True when any row changed.
+   * made again (and ranked) every RESORT_MS or so, to pick up new and vanished containers and to
+   * re-rank; in between, only its rows in the table's view read the new sample. Making a host's
+   * rows again is work no frame needs: it is done in idle time between frames (remakeDue), and
+   * the pass after renders what changed. A host seen for the first time, or with another store,
+   * has its rows made at once. True when any row changed.
    */
   private refreshHosts(): boolean {
-    const cgroups = this.cgroups || this.fellBack;
     const now = performance.now();
     const inView = this.renderRoot.querySelector<ContainerTable>('container-table')?.renderedRows ?? [];
-    let changed = this.byHost.size !== this.connections.length;
-    let rowsChanged = changed;
-    const due: AgentConnection[] = [];
-    const remake = (c: AgentConnection, source: SeriesSource | undefined, old?: HostRows): void => {
-      const stamp = rowSetStamp(c);
-      // The instance index holds as long as the catalog: a new sample alone does not change it.
-      const reader = source && (old?.stamp === stamp && old.reader?.source === source ? old.reader : new ResourceReader(source));
-      const fresh = reader ? containerRows(source, c.url, hostLabel(c), cgroups, reader) : [];
-      const rows = old ? carryOver(old.rows, fresh) : fresh;
-      this.byHost.set(c.url, { stamp, version: source?.version ?? -1, at: now, reader, rows, ranks: reader ? rankRows(source, rows, this.resource, reader) : new Map() });
-      changed = true;
-      if (rows !== old?.rows) rowsChanged = true;
-    };
+    let rowsChanged = this.byHost.size !== this.connections.length;
+    let changed = rowsChanged || this.remade;
+    this.remade = false;
     for (const c of this.connections) {
       const source = c.store('main');
       const host = this.byHost.get(c.url);
       const version = source?.version ?? -1;
-      if (!host || host.reader?.source !== source) remake(c, source, host);
-      else if (host.version !== version) {
+      if (!host || host.reader?.source !== source) {
+        this.remake(c, source, host);
+        rowsChanged = changed = true;
+      } else if (host.version !== version) {
         host.version = version;
-        if (now - host.at >= RESORT_MS || host.stamp !== rowSetStamp(c)) due.push(c);
+        if (now - host.at >= RESORT_MS || host.stamp !== rowSetStamp(c)) this.due.add(c.url);
         if (host.reader) for (const row of inView) if (row.host === c.url) refreshRow(host.reader.source, host.reader, row);
         changed = true;
       }
     }
-    // The longest waiting first; one left waiting is due again at its next sample.
-    due.sort((a, b) => this.byHost.get(a.url)!.at - this.byHost.get(b.url)!.at);
-    for (const c of due.slice(0, Math.ceil(this.connections.length / 8))) remake(c, c.store('main'), this.byHost.get(c.url));
-    if (rowsChanged) {
-      for (const url of this.byHost.keys()) if (!this.connections.some((c) => c.url === url)) this.byHost.delete(url);
-      this.rows = this.connections.flatMap((c) => this.byHost.get(c.url)?.rows ?? []);
-    }
+    if (this.due.size > 0 && !this.cancelIdle) this.cancelIdle = whenIdle(this.remakeDue, REMAKE_TIMEOUT_MS);
+    if (rowsChanged) this.collect();
     return changed;
   }
+
+  /** Makes a host's rows again; true when they are other rows (not the same rows with new values). */
+  private remake(c: AgentConnection, source: SeriesSource | undefined, old?: HostRows): boolean {
+    const cgroups = this.cgroups || this.fellBack;
+    const stamp = rowSetStamp(c);
+    // The instance index holds as long as the catalog: a new sample alone does not change it.
+    const reader = source && (old?.stamp === stamp && old.reader?.source === source ? old.reader : new ResourceReader(source));
+    const fresh = reader ? containerRows(source, c.url, hostLabel(c), cgroups, reader) : [];
+    const rows = old ? carryOver(old.rows, fresh) : fresh;
+    this.byHost.set(c.url, {
+      stamp, version: source?.version ?? -1, at: performance.now(), reader, rows,
+      ranks: reader ? rankRows(source, rows, this.resource, reader) : new Map(),
+    });
+    return rows !== old?.rows;
+  }
+
+  /** The table's rows: every host's, in the hosts' order. */
+  private collect(): void {
+    for (const url of this.byHost.keys()) if (!this.connections.some((c) => c.url === url)) this.byHost.delete(url);
+    this.rows = this.connections.flatMap((c) => this.byHost.get(c.url)?.rows ?? []);
+  }
+
+  /**
+   * Idle callback: makes the due hosts' rows again, the longest waiting first, while the idle
+   * period lasts, and asks for a pass to render them; hosts left over wait for the next idle
+   * period. At least one host a call, and when the timeout forced the call (frames too busy to
+   * leave idle time) an eighth of them, as many as a pass used to make.
+   */
+  private readonly remakeDue = (idle: IdleTime): void => {
+    this.cancelIdle = undefined;
+    const due = this.connections
+      .filter((c) => this.due.has(c.url) && this.byHost.has(c.url))
+      .sort((a, b) => this.byHost.get(a.url)!.at - this.byHost.get(b.url)!.at);
+    this.due.clear();
+    const atLeast = idle.didTimeout ? Math.ceil(this.connections.length / 8) : 1;
+    let rowsChanged = false;
+    let done = 0;
+    for (const c of due) {
+      if (done >= atLeast && idle.timeRemaining() < IDLE_SLACK_MS) {
+        this.due.add(c.url);
+        continue;
+      }
+      rowsChanged = this.remake(c, c.store('main'), this.byHost.get(c.url)) || rowsChanged;
+      done++;
+    }
+    if (rowsChanged) this.collect();
+    if (done > 0) {
+      this.remade = true;
+      ticker.schedule();
+    }
+    if (this.due.size > 0) this.cancelIdle = whenIdle(this.remakeDue, REMAKE_TIMEOUT_MS);
+  };
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     // Other hosts or another kind of row apply at once, not at the next sample; filter and sort apply in render.

@@ -139,3 +139,23 @@ class Ticker {
 }
 
 export const ticker = new Ticker();
+
+/** What an idle callback is told: how much of the idle period is left, and whether the timeout called it. */
+export interface IdleTime {
+  timeRemaining(): number;
+  readonly didTimeout: boolean;
+}
+
+/**
+ * Runs `work` in idle time between frames (requestIdleCallback), or after `timeoutMs` whatever
+ * the frames do; returns a cancel function. Where the browser has no idle callbacks (Safari),
+ * it runs on a timer, as if the timeout had come with no idle time left.
+ */
+export function whenIdle(work: (idle: IdleTime) => void, timeoutMs: number): () => void {
+  if (typeof requestIdleCallback === 'function') {
+    const handle = requestIdleCallback(work, { timeout: timeoutMs });
+    return () => cancelIdleCallback(handle);
+  }
+  const timer = setTimeout(() => work({ timeRemaining: () => 0, didTimeout: true }), 50);
+  return () => clearTimeout(timer);
+}
